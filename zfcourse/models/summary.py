@@ -1,0 +1,113 @@
+"""The table of Fig. 3 for any sequential convnet: output shapes, receptive fields and parameter counts (§2).
+
+Receptive-field arithmetic, layer by layer along ``features`` (k kernel, s stride, p padding of a layer;
+j the distance in input pixels between neighbouring units, r the receptive-field side, c the input coordinate of the
+centre of unit 0):
+
+    j_out = j_in · s,    r_out = r_in + (k − 1) · j_in,    c_out = c_in + ((k − 1)/2 − p) · j_in
+
+starting from j = 1, r = 1, c = 0 at the image. Unit (y, x) of a layer then sees the input square of side r centred
+on (c + y·j, c + x·j); :func:`receptive_box` clips it to the image.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class LayerGeometry:
+    """One row of the Fig. 3 table: a layer's output and where its units look in the input."""
+    name: str
+    kind: str
+    kernel: str
+    shape: tuple[int, ...]
+    params: int
+    receptive_field: int
+    jump: int
+    centre: float
+
+
+def _pair(v) -> tuple[int, int]:
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+
+def _kernel_stride_pad(m: nn.Module):
+    if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+        k, s, p = _pair(m.kernel_size)[0], _pair(m.stride)[0], _pair(m.padding)[0]
+        if isinstance(m, nn.Conv2d) and _pair(m.dilation)[0] != 1:
+            raise ValueError(f"{m}: dilated convolutions are not covered by this table")
+        return k, s, p
+    return 1, 1, 0
+
+
+def input_size_of(model: nn.Module) -> int:
+    """The square input side the model expects: ``model.input_size`` for course models, 224 for torchvision's."""
+    return int(getattr(model, "input_size", 224))
+
+
+@torch.no_grad()
+def geometry(model: nn.Module, input_size: int | None = None) -> list[LayerGeometry]:
+    """Fig. 3's table as data: one :class:`LayerGeometry` per leaf of ``features`` then ``classifier``."""
+    if not hasattr(model, "features"):
+        raise TypeError("model: expected a torchvision-style model with a `features` Sequential")
+    size = input_size or input_size_of(model)
+    x = torch.zeros(1, 3, size, size, device=next(model.parameters()).device)
+    jump, rf, centre = 1, 1, (0.0)
+    rows = []
+    was_training = model.training
+    model.eval()
+    try:
+        for name, m in model.features.named_children():
+            k, s, p = _kernel_stride_pad(m)
+            x = m(x.clone())
+            rf, centre, jump = rf + (k - 1) * jump, centre + ((k - 1) / 2 - p) * jump, jump * s
+            rows.append(LayerGeometry(f"features.{name}", type(m).__name__, f"{k}×{k}/{s}" if k > 1 or s > 1 else "",
+                                      tuple(x.shape[1:]), sum(q.numel() for q in m.parameters()), rf, jump, centre))
+        if hasattr(model, "avgpool"):
+            x = model.avgpool(x)
+        x = torch.flatten(x, 1)
+        for name, m in getattr(model, "classifier", nn.Sequential()).named_children():
+            x = m(x)
+            rows.append(LayerGeometry(f"classifier.{name}", type(m).__name__, "", tuple(x.shape[1:]),
+                                      sum(q.numel() for q in m.parameters()), size, 0, (size - 1) / 2))
+    finally:
+        model.train(was_training)
+    return rows
+
+
+def receptive_box(row: LayerGeometry, y: int, x: int, image_size: int) -> tuple[int, int, int, int]:
+    """Input pixels (y0, y1, x0, x1), end-exclusive, that unit (y, x) of layer ``row`` can see, clipped to the image.
+
+    The square has side r (the receptive field) centred on (c + y·j, c + x·j); see the module docstring.
+    """
+    half = (row.receptive_field - 1) / 2
+    cy, cx = row.centre + y * row.jump, row.centre + x * row.jump
+    y0, x0 = int(round(cy - half)), int(round(cx - half))
+    y1, x1 = y0 + row.receptive_field, x0 + row.receptive_field
+    clip = lambda v: max(0, min(image_size, v))
+    return clip(y0), clip(y1), clip(x0), clip(x1)
+
+
+class Summary(list):
+    """A list of :class:`LayerGeometry` that prints as the Fig. 3 table."""
+
+    def __str__(self) -> str:
+        head = f"{'layer':<18}{'type':<18}{'kernel/stride':>14}{'output':>16}{'RF':>6}{'params':>13}"
+        lines = [head, "-" * len(head)]
+        for r in self:
+            shape = "×".join(str(d) for d in r.shape)
+            lines.append(f"{r.name:<18}{r.kind:<18}{r.kernel:>14}{shape:>16}{r.receptive_field:>6}{r.params:>13,}")
+        lines.append("-" * len(head))
+        lines.append(f"{'total':<18}{'':<18}{'':>14}{'':>16}{'':>6}{sum(r.params for r in self):>13,}")
+        return "\n".join(lines)
+
+
+def summary(model: nn.Module, input_size: int | None = None) -> Summary:
+    """The Fig. 3 table (§2) of ``model``: layer, kernel/stride, output shape, receptive field, parameters.
+
+    Works for the course's models and for torchvision AlexNet/VGG. ``print(summary(model))`` shows it.
+    """
+    return Summary(geometry(model, input_size))
