@@ -107,18 +107,17 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _colab_install() -> Path:
-    """In Colab: clone the repository (package + data/) once and install it editable; return the clone's path."""
+def _colab_data() -> Path:
+    """In Colab the package was pip-installed from git (first notebook cell) without data/: clone it once."""
     target = Path.home() / "zfcourse"
     if not (target / "data").exists():
-        subprocess.run(["git", "clone", "--depth", "1", REPO_URL, str(target)], check=True)
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", str(target)], check=True)
-    return target
+        subprocess.run(["git", "clone", "-q", "--depth", "1", REPO_URL, str(target)], check=True)
+    return target / "data"
 
 
 def setup(source: str | None = None, mode: str | None = None, device: str | None = None, seed: int = 0,
           verbose: bool = True) -> Config:
-    """Prepare a chapter: install in Colab, pick mode, source and device, seed everything, print one line.
+    """Prepare a chapter: fetch the data in Colab, pick mode, source and device, seed everything, print one line.
 
     Args:
         source: ``"auto"`` (default; also from ``ZFCOURSE_SOURCE``), ``"embedded"`` or ``"imagenet"``.
@@ -133,7 +132,7 @@ def setup(source: str | None = None, mode: str | None = None, device: str | None
         (True, 'embedded')
     """
     colab = in_colab()
-    data_dir = _colab_install() / "data" if colab and not DATA_DIR.exists() else DATA_DIR
+    data_dir = _colab_data() if colab and not DATA_DIR.exists() else DATA_DIR
     mode = choose_mode(mode)
     source, why = choose_source(source, mode)
     dev = choose_device(device)
