@@ -17,19 +17,21 @@ def resolve(model: nn.Module, name: str | int) -> tuple[str, nn.Module]:
     """Return ``(full_name, module)`` for a layer given by full name, short name or index into ``features``.
 
     Accepted forms: ``"features.conv5"``, ``"conv5"`` (when exactly one leaf ends with it), ``"features.11"``,
-    ``11`` or ``"11"`` (index into ``model.features``). Raises KeyError listing the valid names otherwise.
+    ``11`` or ``"11"`` (index into ``model.features``; ZFNet's ``features.0`` is ``features.conv1``). Raises KeyError listing the valid names otherwise.
     """
     modules = dict(model.named_modules())
     if isinstance(name, bool) or not isinstance(name, (str, int)):
         raise TypeError(f"name: expected a layer name (str) or an index (int), got {type(name).__name__}")
     key = str(name)
-    if key.lstrip("-").isdigit() and hasattr(model, "features"):
-        index = int(key)
-        n = len(model.features)
-        if not -n <= index < n:
-            raise KeyError(f"name: index {index} is outside model.features (0..{n - 1}); valid names: "
+    index = key[len("features."):] if key.startswith("features.") else key
+    if index.lstrip("-").isdigit() and hasattr(model, "features") and key not in modules:
+        # An index into `features`, also for named Sequentials (ZFNet's features.0 is features.conv1).
+        children = [child for child, _ in model.features.named_children()]
+        i = int(index)
+        if not -len(children) <= i < len(children):
+            raise KeyError(f"name: index {i} is outside model.features (0..{len(children) - 1}); valid names: "
                            + ", ".join(layer_names(model)))
-        key = f"features.{index % n}"
+        key = f"features.{children[i]}"
     if key in modules and key:
         return key, modules[key]
     matches = [full for full in layer_names(model) if full.split(".")[-1] == key]

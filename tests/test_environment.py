@@ -1,0 +1,63 @@
+"""setup(): run mode, data source and device selection (DESIGN.md "Run modes", "Two data sources")."""
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+import zfcourse
+from zfcourse.environment import REPO_URL, choose_device, choose_mode, choose_source, setup
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("environ, mode", [
+    ({}, "full"), ({"ZFCOURSE_QUICK": "1"}, "quick"), ({"CI": "true"}, "quick"),
+    ({"ZFCOURSE_MODE": "full", "CI": "true"}, "full"), ({"ZFCOURSE_QUICK": "0"}, "full"),
+])
+def test_mode_from_environment(environ, mode):
+    assert choose_mode(None, environ) == mode
+
+
+def test_explicit_mode_wins_and_bad_mode_is_named():
+    assert choose_mode("quick", {}) == "quick"
+    with pytest.raises(ValueError, match="mode: expected one of"):
+        choose_mode("fast", {})
+
+
+def test_source_selection():
+    online, offline = (lambda: True), (lambda: False)
+    assert choose_source(None, "full", {}, online)[0] == "imagenet"
+    assert choose_source(None, "full", {}, offline) == ("embedded", "auto: no network, falling back to the offline embedded world")
+    assert choose_source(None, "quick", {}, online)[0] == "embedded"  # quick mode never goes online
+    assert choose_source(None, "full", {"ZFCOURSE_SOURCE": "embedded"}, online)[0] == "embedded"
+    assert choose_source("imagenet", "quick", {}, offline) == ("imagenet", "requested")
+    with pytest.raises(ValueError, match="source: expected one of"):
+        choose_source("cifar", "full", {}, online)
+
+
+def test_setup_prints_one_line_and_seeds(capsys):
+    cfg = setup(source="embedded", mode="quick", device="cpu", seed=3)
+    line = capsys.readouterr().out.strip()
+    assert "\n" not in line and "source=embedded" in line and "mode=quick" in line and "device=cpu" in line
+    assert cfg.quick and cfg.pick(1, 2) == 1 and cfg.data_dir == ROOT / "data"
+    first = torch.rand(3)
+    setup(source="embedded", mode="quick", device="cpu", seed=3, verbose=False)
+    assert torch.equal(first, torch.rand(3))
+
+
+def test_device_default_is_best_available():
+    assert choose_device("cpu") == torch.device("cpu")
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert choose_device().type in (expected, "mps")
+
+
+def test_every_notebook_starts_with_the_same_setup_cell():
+    """One place holds the repository URL: each chapter's bootstrap cell and _config.yml must agree with it."""
+    assert REPO_URL in (ROOT / "_config.yml").read_text()
+    notebooks = sorted((ROOT / "book").glob("*.ipynb"))
+    assert notebooks, "no chapters found in book/"
+    for nb in notebooks:
+        cells = [c for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code"]
+        first = "".join(cells[0]["source"])
+        assert f'zfcourse @ git+{REPO_URL}' in first and "zfcourse.setup(" in first, nb.name
