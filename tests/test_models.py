@@ -3,7 +3,8 @@ import pytest
 import torch
 import torchvision
 
-from zfcourse.models import course_model, geometry, krizhevsky, layer, layer_names, resolve, summary, zfnet
+from zfcourse.models import (activations, course_model, geometry, krizhevsky, layer, layer_names, resolve,
+                             size_arithmetic, summary, zfnet)
 
 
 def spatial_sizes(model, size):
@@ -107,3 +108,25 @@ def test_summary_receptive_fields_of_zfnet(zf):
 def test_summary_of_vgg11():
     rows = geometry(torchvision.models.vgg11(weights=None))
     assert rows[-1].shape == (1000,) and sum(r.params for r in rows) == 132_863_336
+
+
+def test_size_arithmetic_spells_out_fig3(zf):
+    lines = size_arithmetic(zf)
+    assert lines[0] == "features.conv1: ⌊(224 + 2·1 − 7)/2⌋ + 1 = 110"
+    assert lines[-1] == "features.pool5: ⌈(13 + 2·0 − 3)/2⌉ + 1 = 6"
+
+
+def test_multiply_adds_match_hand_count(zf):
+    rows = {r.name: r for r in geometry(zf)}
+    assert rows["features.conv1"].multiply_adds == 96 * 110 * 110 * 3 * 7 * 7
+    assert rows["classifier.fc6"].multiply_adds == 9216 * 4096
+
+
+def test_activations_are_recorded_in_forward_order_and_survive_inplace_relu(zf):
+    x = torch.randn(2, 3, 224, 224)
+    acts = activations(zf, x, ["relu1", "conv1"])
+    assert list(acts) == ["features.conv1", "features.relu1"]
+    assert (acts["features.conv1"] < 0).any()  # the in-place ReLU after conv1 did not overwrite the record
+    assert torch.equal(acts["features.relu1"], acts["features.conv1"].clamp(min=0))
+    with pytest.raises(ValueError, match="images: expected"):
+        activations(zf, torch.zeros(1, 1, 224, 224))

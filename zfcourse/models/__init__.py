@@ -1,7 +1,8 @@
 """Models of §2/§4.1 (ZFNet, the Krizhevsky baseline, the course model) and tools to inspect them."""
 from .layers import layer, layer_names, resolve
-from .summary import LayerGeometry, geometry, receptive_box, summary
+from .activations import activations
+from .summary import LayerGeometry, geometry, receptive_box, size_arithmetic, summary
 from .zfnet import ZFNet, course_model, krizhevsky, zfnet
 
 __all__ = ["ZFNet", "zfnet", "krizhevsky", "course_model", "layer", "layer_names", "resolve", "summary",
-           "geometry", "receptive_box", "LayerGeometry"]
+           "geometry", "receptive_box", "LayerGeometry", "size_arithmetic", "activations"]

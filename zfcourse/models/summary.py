@@ -1,4 +1,4 @@
-"""The table of Fig. 3 for any sequential convnet: output shapes, receptive fields and parameter counts (§2).
+"""The table of Fig. 3 for any sequential convnet: output shapes, receptive fields, parameters and cost (§2).
 
 Receptive-field arithmetic, layer by layer along ``features`` (k kernel, s stride, p padding of a layer;
 j the distance in input pixels between neighbouring units, r the receptive-field side, c the input coordinate of the
@@ -25,6 +25,7 @@ class LayerGeometry:
     kernel: str
     shape: tuple[int, ...]
     params: int
+    multiply_adds: int
     receptive_field: int
     jump: int
     centre: float
@@ -41,6 +42,15 @@ def _kernel_stride_pad(m: nn.Module):
             raise ValueError(f"{m}: dilated convolutions are not covered by this table")
         return k, s, p
     return 1, 1, 0
+
+
+def _multiply_adds(m: nn.Module, out: torch.Tensor) -> int:
+    # A conv output unit costs (in_channels/groups)·k·k multiply-adds; a linear one in_features.
+    if isinstance(m, nn.Conv2d):
+        return out[0].numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
+    if isinstance(m, nn.Linear):
+        return m.in_features * m.out_features
+    return 0
 
 
 def input_size_of(model: nn.Module) -> int:
@@ -65,14 +75,15 @@ def geometry(model: nn.Module, input_size: int | None = None) -> list[LayerGeome
             x = m(x.clone())
             rf, centre, jump = rf + (k - 1) * jump, centre + ((k - 1) / 2 - p) * jump, jump * s
             rows.append(LayerGeometry(f"features.{name}", type(m).__name__, f"{k}×{k}/{s}" if k > 1 or s > 1 else "",
-                                      tuple(x.shape[1:]), sum(q.numel() for q in m.parameters()), rf, jump, centre))
+                                      tuple(x.shape[1:]), sum(q.numel() for q in m.parameters()), _multiply_adds(m, x),
+                                      rf, jump, centre))
         if hasattr(model, "avgpool"):
             x = model.avgpool(x)
         x = torch.flatten(x, 1)
         for name, m in getattr(model, "classifier", nn.Sequential()).named_children():
             x = m(x)
             rows.append(LayerGeometry(f"classifier.{name}", type(m).__name__, "", tuple(x.shape[1:]),
-                                      sum(q.numel() for q in m.parameters()), size, 0, (size - 1) / 2))
+                                      sum(q.numel() for q in m.parameters()), _multiply_adds(m, x), size, 0, (size - 1) / 2))
     finally:
         model.train(was_training)
     return rows
@@ -95,18 +106,37 @@ class Summary(list):
     """A list of :class:`LayerGeometry` that prints as the Fig. 3 table."""
 
     def __str__(self) -> str:
-        head = f"{'layer':<18}{'type':<18}{'kernel/stride':>14}{'output':>16}{'RF':>6}{'params':>13}"
+        head = f"{'layer':<18}{'type':<18}{'kernel/stride':>14}{'output':>16}{'RF':>6}{'params':>13}{'mult-adds':>15}"
         lines = [head, "-" * len(head)]
         for r in self:
             shape = "×".join(str(d) for d in r.shape)
-            lines.append(f"{r.name:<18}{r.kind:<18}{r.kernel:>14}{shape:>16}{r.receptive_field:>6}{r.params:>13,}")
+            lines.append(f"{r.name:<18}{r.kind:<18}{r.kernel:>14}{shape:>16}{r.receptive_field:>6}{r.params:>13,}"
+                         f"{r.multiply_adds:>15,}")
         lines.append("-" * len(head))
-        lines.append(f"{'total':<18}{'':<18}{'':>14}{'':>16}{'':>6}{sum(r.params for r in self):>13,}")
+        lines.append(f"{'total':<18}{'':<18}{'':>14}{'':>16}{'':>6}{sum(r.params for r in self):>13,}"
+                     f"{sum(r.multiply_adds for r in self):>15,}")
         return "\n".join(lines)
 
 
+def size_arithmetic(model: nn.Module, input_size: int | None = None) -> list[str]:
+    """How each conv/pool of ``features`` turns its input side n into its output side (§2, Fig. 3):
+
+        conv:  n_out = ⌊(n + 2p − k) / s⌋ + 1        pool (ceil mode): n_out = ⌈(n + 2p − k) / s⌉ + 1
+
+    One line per conv/pool layer, e.g. ``features.conv1: (224 + 2·1 − 7)/2 + 1 → 110``.
+    """
+    side, lines = input_size or input_size_of(model), []
+    for row, m in zip(geometry(model, input_size), model.features.children()):
+        if isinstance(m, (nn.Conv2d, nn.MaxPool2d)):
+            k, s, p = _kernel_stride_pad(m)
+            rounding = "⌈⌉" if getattr(m, "ceil_mode", False) else "⌊⌋"
+            lines.append(f"{row.name}: {rounding[0]}({side} + 2·{p} − {k})/{s}{rounding[1]} + 1 = {row.shape[-1]}")
+            side = row.shape[-1]
+    return lines
+
+
 def summary(model: nn.Module, input_size: int | None = None) -> Summary:
-    """The Fig. 3 table (§2) of ``model``: layer, kernel/stride, output shape, receptive field, parameters.
+    """The Fig. 3 table (§2) of ``model``: layer, kernel/stride, output shape, receptive field, parameters, multiply-adds.
 
     Works for the course's models and for torchvision AlexNet/VGG. ``print(summary(model))`` shows it.
     """
