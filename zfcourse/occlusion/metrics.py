@@ -1,0 +1,84 @@
+"""What Fig. 7 only shows, measured: does the probability drop land on the object, and does the label flip (§4.2)?
+
+The embedded world knows every object's box, so the paper's reading of Fig. 7 ("the probability of the correct class
+drops significantly when the object is occluded") becomes a number one can compare with chance.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+
+from .pixels import to_pixels
+
+
+class DropShare(NamedTuple):
+    """``inside``: share of the probability drop that falls inside the box; ``chance``: the box's share of the
+    occluded pixels — what ``inside`` would be if the drop were spread evenly. inside ≫ chance means "on the object"."""
+    inside: float
+    chance: float
+
+
+def box_mask(box, shape: tuple[int, int]) -> torch.Tensor:
+    """(H, W) bool mask of ``box``: either (x0, y0, x1, y1) in pixels, half-open, torchvision's XYXY order, clipped to
+    the image; or already an (H, W) mask (e.g. an object's silhouette)."""
+    h, w = shape
+    if isinstance(box, torch.Tensor) and box.dim() == 2:
+        if tuple(box.shape) != (h, w):
+            raise ValueError(f"box: a mask must have the image's shape {(h, w)}, got {tuple(box.shape)}")
+        return box.bool().cpu()
+    if len(box) != 4:
+        raise ValueError(f"box: expected (x0, y0, x1, y1) or an (H, W) mask, got {box!r}")
+    x0, y0, x1, y1 = (int(round(float(v))) for v in box)
+    mask = torch.zeros(h, w, dtype=torch.bool)
+    mask[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)] = True
+    return mask
+
+
+def drop_share(maps, box) -> DropShare:
+    r"""Share of the occlusion-induced probability drop that falls inside a ground-truth ``box`` (§4.2, Fig. 7d).
+
+    With d[i, j] = max(0, p(unoccluded) − prob[i, j]) the drop at each occluder position (rises are not drops) and
+    D = :func:`~zfcourse.occlusion.pixels.to_pixels` (d) its pixel map (each pixel the mean over the occluders covering it),
+
+        inside = Σ_{pixels in box} D / Σ_{all covered pixels} D,        chance = |box ∩ covered| / |covered|.
+
+    ``inside`` is NaN when nothing drops.
+
+    Example:
+        >>> import torch
+        >>> from zfcourse.models import course_model
+        >>> from zfcourse.occlusion import occlusion_maps
+        >>> _ = torch.manual_seed(0); m = occlusion_maps(course_model(), torch.zeros(3, 112, 112), 0, size=16, stride=8)
+        >>> round(drop_share(m, (0, 0, 56, 112)).chance, 2)
+        0.5
+    """
+    heat = to_pixels((maps.unoccluded_prob - maps.prob).clamp(min=0), maps)
+    covered = ~heat.isnan()
+    inside = box_mask(box, maps.image_shape) & covered
+    total = heat[covered].sum()
+    share = float(heat[inside].sum() / total) if total > 0 else float("nan")
+    return DropShare(share, float(inside.sum() / covered.sum()))
+
+
+def flip_share(maps, to: int, box=None) -> float:
+    """Share of occluder positions whose most probable label (Fig. 7e) is class ``to`` — e.g. the distractor, the
+    paper's "tennis ball" when the dog's face is covered (§4.2). With ``box``, only positions whose occluder centre lies
+    inside the box count ("when the face is covered"). 0 means the label never flips to ``to``; NaN if no position counts.
+
+    Example:
+        >>> import torch
+        >>> from zfcourse.models import course_model
+        >>> from zfcourse.occlusion import occlusion_maps
+        >>> _ = torch.manual_seed(0); m = occlusion_maps(course_model(), torch.zeros(3, 112, 112), 0, size=16, stride=8)
+        >>> flip_share(m, m.unoccluded_label)
+        1.0
+    """
+    keep = torch.ones(maps.prob.shape, dtype=torch.bool)
+    if box is not None:
+        mask = box_mask(box, maps.image_shape)
+        centre = maps.size // 2
+        keep = mask[(maps.ys + centre)[:, None], (maps.xs + centre)[None, :]]
+    if not keep.any():
+        return float("nan")
+    return float((maps.label[keep] == to).float().mean())
