@@ -1,0 +1,59 @@
+"""Tests of the keypoint JSON file and the ipywidgets annotation tool (§4.3 on your own images)."""
+import json
+
+import matplotlib
+import numpy as np
+import pytest
+
+from zfcourse.correspondence import AnnotationTool, KEYPOINTS, load_annotations, save_annotations
+
+matplotlib.use("Agg")
+
+
+def test_json_round_trip(tmp_path):
+    points = {"dog1.jpg": {"left_eye": (10.5, 20), "right_eye": (30, 20.25), "nose": (20, 35)},
+              "dog2.jpg": {"left_eye": [1, 2], "right_eye": [3, 4], "nose": [5, 6]}}
+    path = save_annotations(tmp_path / "faces.json", points, sizes={"dog1.jpg": (64, 48)})
+    assert json.loads(path.read_text())["dog2.jpg"]["nose"] == [5.0, 6.0]       # plain JSON lists
+    back = load_annotations(path, required=KEYPOINTS)
+    assert back == {name: {k: tuple(float(v) for v in xy) for k, xy in pts.items()} for name, pts in points.items()}
+    assert not list(tmp_path.glob("*.tmp"))                                      # atomic write left no temp file
+
+
+def test_bad_annotation_files(tmp_path):
+    with pytest.raises(ValueError, match="^annotations: 'a' 'nose' at \\(70, 5\\) lies outside the 64×64 image"):
+        save_annotations(tmp_path / "x.json", {"a": {"nose": (70, 5)}}, sizes={"a": (64, 64)})
+    with pytest.raises(ValueError, match="^annotations: 'a' 'nose' must be a pair"):
+        save_annotations(tmp_path / "x.json", {"a": {"nose": (1, 2, 3)}})
+    (tmp_path / "partial.json").write_text('{"a": {"nose": [1, 2]}}')
+    with pytest.raises(KeyError, match="has no left_eye, right_eye"):
+        load_annotations(tmp_path / "partial.json", required=KEYPOINTS)
+    with pytest.raises(FileNotFoundError, match="^path: "):
+        load_annotations(tmp_path / "missing.json")
+
+
+def test_tool_edits_saves_and_reloads(tmp_path):
+    images = [np.zeros((40, 60, 3), np.uint8), np.full((50, 50, 3), 200, np.uint8)]
+    path = tmp_path / "mine.json"
+    tool = AnnotationTool(images, names=["a.png", "b.png"], path=path, size=7)
+    assert set(tool.annotations["a.png"]) == set(KEYPOINTS)
+    assert tool.draw() is not None                                              # the static default view
+    ui = tool.widget
+    (image, point), (x, y) = ui.children[0].children, ui.children[1].children
+    image.value, point.value = 1, "nose"
+    x.value, y.value = 12, 33
+    assert tool.annotations["b.png"]["nose"] == (12.0, 33.0)
+    assert x.max == 49
+    ui.children[2].children[0].click()                                          # Save
+    assert "saved" in ui.children[2].children[1].value
+    again = AnnotationTool(images, names=["a.png", "b.png"], path=path)
+    assert again.annotations == tool.annotations
+
+
+def test_tool_bad_input():
+    with pytest.raises(ValueError, match="^names: "):
+        AnnotationTool([np.zeros((4, 4, 3))], names=["a", "b"])
+    with pytest.raises(ValueError, match="^images: "):
+        AnnotationTool([np.zeros((4, 4, 5))])
+    with pytest.raises(ValueError, match="^path: "):
+        AnnotationTool([np.zeros((4, 4, 3))]).save()

@@ -1,0 +1,157 @@
+"""Tests of the §4.3 correspondence analysis: the Δ measure, the masks, the features read and Table 1's builder."""
+import math
+
+import pytest
+import torch
+
+from zfcourse.correspondence import (LAYERS, PAPER_TABLE1, correspondence_table, delta, delta_literal,
+                                     feature_changes, hamming_counts, layer_features, mask_part, mask_random,
+                                     mask_squares, random_centers, square_box)
+from zfcourse.models import course_model
+
+
+# --- Δ --------------------------------------------------------------------------------------------------------------
+def test_delta_is_zero_when_all_rows_equal():
+    row = torch.randn(50)
+    assert delta(row.expand(5, -1).clone()) == 0.0
+    assert delta_literal(row.expand(5, -1).clone()) == 0
+
+
+def test_delta_of_independent_uniform_signs_is_two_thirds():
+    g = torch.Generator().manual_seed(0)
+    signs = torch.randint(-1, 2, (6, 20000), generator=g).float()
+    assert delta(signs) == pytest.approx(2 / 3, abs=0.01)
+
+
+def test_delta_small_example_by_hand():
+    eps = torch.tensor([[1.0, -2.0, 0.0, 4.0], [3.0, 0.0, 0.0, -1.0], [2.0, -1.0, 0.0, 5.0]])
+    # pairs (1,2): 2 of 4 differ; (1,3): 0; (2,3): 2 — mean over ordered pairs = (2+0+2)·2 / (4·6)
+    assert hamming_counts(eps).tolist() == [[0, 2, 0], [2, 0, 2], [0, 2, 0]]
+    assert delta(eps) == pytest.approx(8 / 24)
+    assert delta_literal(eps) == 8
+
+
+def test_delta_is_symmetric_in_image_order_and_scale_free():
+    g = torch.Generator().manual_seed(1)
+    eps = torch.randn(5, 300, generator=g) * (torch.rand(5, 300, generator=g) > 0.5)
+    perm = torch.randperm(5, generator=g)
+    assert delta(eps[perm]) == pytest.approx(delta(eps), abs=1e-12)
+    assert delta(eps * 7.5) == pytest.approx(delta(eps), abs=1e-12)
+    assert delta(eps * 1e-6) == pytest.approx(delta(eps), abs=1e-12)
+
+
+def test_literal_equals_normalised_times_dnn():
+    g = torch.Generator().manual_seed(2)
+    eps = torch.randint(-1, 2, (4, 123), generator=g).float()
+    n, d = eps.shape
+    assert delta_literal(eps) == pytest.approx(delta(eps) * d * n * (n - 1))
+
+
+def test_delta_accepts_a_list_of_rows():
+    rows = [torch.tensor([1.0, 0.0]), torch.tensor([1.0, -1.0])]
+    assert delta(rows) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("eps, message", [
+    (torch.zeros(1, 10), "at least 2"),
+    (torch.zeros(0, 10), "at least 2"),
+    ([torch.zeros(10), torch.zeros(9)], "different lengths"),
+    (torch.zeros(3, 4, 5), "(N, D)"),
+    (torch.zeros(5), "(N, D)"),
+    (torch.tensor([[1.0, float("nan")], [0.0, 1.0]]), "NaN"),
+])
+def test_delta_bad_input_names_eps(eps, message):
+    with pytest.raises(ValueError, match="^eps: ") as err:
+        delta(eps)
+    assert message in str(err.value)
+
+
+# --- masks -----------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("x, y, size", [(40, 50, 15), (40.4, 49.6, 15), (10, 100, 8), (70, 20, 1)])
+def test_mask_is_centred_on_the_keypoint(x, y, size):
+    images = torch.ones(1, 3, 112, 112)
+    out = mask_part(images, [{"left_eye": (x, y)}], "left_eye", size)
+    rows, cols = torch.nonzero(out[0, 0] == 0, as_tuple=True)
+    assert out[0, 0, round(y), round(x)] == 0                        # the keypoint's pixel is masked
+    assert len(rows) == size * size                                   # a full square (not clipped here)
+    assert (rows.min() + rows.max()) / 2 == pytest.approx(y, abs=0.5)  # centred within half a pixel
+    assert (cols.min() + cols.max()) / 2 == pytest.approx(x, abs=0.5)
+    assert (out[:, 1:] == 0).sum() == 2 * size * size                 # every channel, nothing else
+    assert images.eq(1).all()                                         # input untouched
+
+
+def test_mask_is_clipped_at_the_border_and_uses_fill():
+    out = mask_squares(torch.zeros(1, 3, 20, 20), [(0, 19)], 5, fill=torch.tensor([1.0, 2.0, 3.0]))
+    assert square_box((0, 19), 5, 20, 20) == (17, 20, 0, 3)
+    assert out[0, :, 17:, :3].flatten(1).unique(dim=1).tolist() == [[1.0], [2.0], [3.0]]
+    assert out.ne(0).sum() == 3 * 3 * 3
+
+
+def test_random_masks_lie_inside_the_object_box_and_are_seeded():
+    boxes = [(10, 20, 30, 60), (50, 5, 90, 25)]
+    c = random_centers(boxes, 200, seed=3)
+    b = torch.tensor(boxes, dtype=torch.float64)
+    assert ((c >= b[:, :2]) & (c <= b[:, 2:])).all()
+    assert torch.equal(c, random_centers(boxes, 200, seed=3))
+    assert not torch.equal(c, random_centers(boxes, 200, seed=4))
+    masked = mask_random(torch.ones(2, 3, 112, 112), boxes, 5, n_draws=3, seed=3)
+    assert len(masked) == 3 and all(int((m[:, 0] == 0).sum()) == 2 * 25 for m in masked)
+
+
+def test_keypoint_outside_the_image_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"^keypoints: 'nose' of image 1 at \(120, 5\) lies outside"):
+        mask_part(torch.zeros(2, 3, 112, 112), [{"nose": (5, 5)}, {"nose": (120, 5)}], "nose", 9)
+    with pytest.raises(KeyError, match="keypoints: image 0 has no 'nose'"):
+        mask_part(torch.zeros(1, 3, 112, 112), [{"left_eye": (5, 5)}], "nose", 9)
+    with pytest.raises(ValueError, match="^size: "):
+        mask_squares(torch.zeros(1, 3, 8, 8), [(3, 3)], 0)
+    with pytest.raises(ValueError, match="^fill: "):
+        mask_squares(torch.zeros(1, 3, 8, 8), [(3, 3)], 3, fill=torch.zeros(2))
+
+
+# --- features and Table 1 ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return course_model()
+
+
+def test_features_are_relu5_and_relu7_and_unmasked_images_change_nothing(model):
+    x = torch.randn(3, 3, 112, 112, generator=torch.Generator().manual_seed(0)) * 60
+    feats = layer_features(model, x)
+    assert LAYERS == {"Layer 5": "features.relu5", "Layer 7": "classifier.relu7"}
+    assert {k: v.shape[1] for k, v in feats.items()} == {"Layer 5": 64 * 6 * 6, "Layer 7": 512}
+    assert all((v >= 0).all() for v in feats.values())               # rectified
+    eps = feature_changes(model, x, x.clone())
+    assert all(e.abs().max() == 0 for e in eps.values())
+    assert model.training                                            # eval only while reading
+
+
+def test_table_has_the_paper_layout_and_sane_values(model):
+    g = torch.Generator().manual_seed(0)
+    kps = [{"right_eye": (40 + i, 50), "left_eye": (70 + i, 50), "nose": (56, 70 - i)} for i in range(3)]
+    t = correspondence_table(model, torch.randn(3, 3, 112, 112, generator=g) * 60, kps, [(20, 20, 90, 90)] * 3,
+                             size=11, n_random=2)
+    assert t.rows == ("Right eye", "Left eye", "Nose", "Random") and t.layers == ("Layer 5", "Layer 7")
+    assert set(t.mean) == set(PAPER_TABLE1)
+    assert all(0 <= v <= 1 for v in t.mean.values()) and all(v >= 0 for v in t.spread.values())
+    assert t.pairs[("Nose", "Layer 5")].numel() == 3 and t.pairs[("Random", "Layer 7")].numel() == 6
+    assert t.mean[("Random", "Layer 5")] == pytest.approx(float(t.draws["Layer 5"].mean()))
+    text = str(t)
+    assert "Right eye" in text and "0.067 ± 0.007" in text and "Layer 7 paper" in text
+
+
+def test_table_identical_images_and_masks_give_zero(model):
+    x = torch.randn(1, 3, 112, 112, generator=torch.Generator().manual_seed(5)).expand(4, -1, -1, -1) * 60
+    kps = [{"right_eye": (40, 50), "left_eye": (70, 50), "nose": (56, 70)}] * 4
+    t = correspondence_table(model, x.contiguous(), kps, size=13)
+    assert t.rows == ("Right eye", "Left eye", "Nose")
+    assert all(math.isclose(v, 0.0) for v in t.mean.values())
+
+
+def test_table_bad_input(model):
+    kps = [{"right_eye": (40, 50), "left_eye": (70, 50), "nose": (56, 70)}]
+    with pytest.raises(ValueError, match="^images: .*at least 2"):
+        correspondence_table(model, torch.zeros(1, 3, 112, 112), kps)
+    with pytest.raises(ValueError, match="^keypoints: expected one annotation per image"):
+        correspondence_table(model, torch.zeros(2, 3, 112, 112), kps)

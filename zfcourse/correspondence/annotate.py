@@ -1,0 +1,172 @@
+"""An ipywidgets tool to place left eye, right eye and nose on your own images, for §4.3 on real photos (e.g. in Colab).
+
+Sliders, not clicks: clicking on a figure needs ipympl/ipyevents/ipycanvas, which the course does not depend on
+(DESIGN: ``%matplotlib inline`` + ipywidgets only), and the same sliders work in Jupyter, Colab and VS Code. Pick the
+image and the keypoint in the dropdowns, move the x/y sliders; the preview redraws (matplotlib in an Output widget,
+``plt.show()`` inside the callback) with the point — and, with ``size``, the mask square §4.3 will use — and
+"Save" writes the JSON file that :func:`~zfcourse.correspondence.load_annotations` reads.
+
+For the static book, :meth:`AnnotationTool.draw` draws the default view once as an ordinary figure.
+
+Example (in a notebook):
+    >>> tool = AnnotationTool([photo1, photo2], names=["dog1.jpg", "dog2.jpg"], path="my_dogs.json", size=31)  # doctest: +SKIP
+    >>> tool.draw(); display(tool.widget)     # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from .annotations import KEYPOINTS, check_annotations, load_annotations, save_annotations
+from .masks import square_box
+
+# Where a keypoint starts before you move it, as fractions (x/W, y/H) of a frontal face filling the image.
+_START = {"left_eye": (0.35, 0.4), "right_eye": (0.65, 0.4), "nose": (0.5, 0.62)}
+_COLOURS = {"left_eye": "tab:cyan", "right_eye": "tab:orange", "nose": "tab:pink"}
+
+
+def as_display(image) -> np.ndarray:
+    """An (H, W, 3) float array in [0, 1] for imshow from a PIL image, an (H, W, 3) uint8/float array, or a (3, H, W)
+    tensor in [0, 1] or 0–255 (display space; convert input-space tensors with the data source's preprocessing first)."""
+    if isinstance(image, torch.Tensor):
+        image = image.detach().cpu().numpy()
+        if image.ndim == 3 and image.shape[0] in (1, 3):
+            image = image.transpose(1, 2, 0)
+    a = np.asarray(image)
+    if a.ndim == 2:
+        a = np.repeat(a[..., None], 3, axis=2)
+    if a.ndim != 3 or a.shape[2] not in (3, 4):
+        raise ValueError(f"images: expected (H, W, 3) pictures or (3, H, W) tensors, got shape {a.shape}")
+    a = a[..., :3].astype(np.float64)
+    return np.clip(a / 255.0 if a.max() > 1.0 else a, 0.0, 1.0)
+
+
+def draw_keypoints(image, points: dict, size: int | None = None, ax=None, title: str | None = None):
+    """Draw ``image`` with its keypoints (x, y) marked and labelled and, with ``size``, the size×size mask square
+    §4.3 puts on each (see :func:`~zfcourse.correspondence.square_box`). Returns the axes.
+
+    Example:
+        >>> ax = draw_keypoints(np.zeros((20, 20, 3)), {"nose": (10, 12)}, size=5)   # doctest: +SKIP
+    """
+    img = as_display(image)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    ax.imshow(img, interpolation="nearest")
+    for name, (x, y) in points.items():
+        colour = _COLOURS.get(name, "tab:green")
+        if size:
+            r0, r1, c0, c1 = square_box((x, y), size, *img.shape[:2])
+            # Pixel edges are half a pixel outside the first/last covered pixel centre.
+            ax.add_patch(plt.Rectangle((c0 - 0.5, r0 - 0.5), c1 - c0, r1 - r0, fill=False, ec=colour, lw=1.5))
+        ax.plot([x], [y], "+", color=colour, ms=12, mew=2)
+        ax.annotate(name, (x, y), xytext=(4, -4), textcoords="offset points", color=colour, fontsize=8)
+    ax.set_title(title or "", fontsize=9)
+    ax.set_axis_off()
+    return ax
+
+
+class AnnotationTool:
+    """Place ``keypoints`` on ``images`` with sliders and a live preview; save them as JSON for §4.3's analysis.
+
+    Args:
+        images: pictures in display space (PIL images, (H, W, 3) arrays, or (3, H, W) tensors).
+        names: one name per image (the JSON keys; e.g. file names). Default ``image_0``, ``image_1``, ...
+        path: the JSON file; if it exists its points are the starting positions, and "Save" writes it.
+        keypoints: names to place (default left_eye, right_eye, nose; left = the image's left).
+        size: if given, the preview also shows the size×size mask square on each keypoint.
+        annotations: starting points {name: {keypoint: (x, y)}} (override the file).
+
+    Attributes: ``annotations`` (the current points, updated live), ``widget`` (built on first access).
+    """
+
+    def __init__(self, images, names=None, path=None, keypoints=KEYPOINTS, size: int | None = None, annotations=None):
+        self.images = [as_display(im) for im in images]
+        if not self.images:
+            raise ValueError("images: expected at least one picture to annotate")
+        self.names = [str(n) for n in names] if names is not None else [f"image_{i}" for i in range(len(self.images))]
+        if len(self.names) != len(self.images) or len(set(self.names)) != len(self.names):
+            raise ValueError(f"names: expected {len(self.images)} distinct names, got {self.names}")
+        self.path = Path(path) if path is not None else None
+        self.keypoints, self.size = tuple(keypoints), size
+        sizes = {n: im.shape[:2] for n, im in zip(self.names, self.images)}
+        start = load_annotations(self.path, sizes) if self.path is not None and self.path.exists() else {}
+        start.update(check_annotations(annotations, sizes) if annotations else {})
+        self.annotations = {}
+        for name, im in zip(self.names, self.images):
+            h, w = im.shape[:2]
+            default = {kp: (round(fx * (w - 1)), round(fy * (h - 1))) for kp, (fx, fy) in
+                       ((kp, _START.get(kp, (0.5, 0.5))) for kp in self.keypoints)}
+            self.annotations[name] = {**default, **start.get(name, {})}
+        self._widget = None
+
+    def draw(self, index: int = 0, ax=None):
+        """Draw image ``index`` with its current keypoints once, as an ordinary figure (the tool's default view)."""
+        name = self.names[index]
+        own = ax is None
+        ax = draw_keypoints(self.images[index], self.annotations[name], self.size, ax=ax, title=name)
+        if own:            # inline backend: show now, so the figure lands in this cell (or in the preview Output)
+            plt.show()
+        return ax
+
+    def save(self, path=None) -> Path:
+        """Write the current points to ``path`` (default: the tool's path) as JSON."""
+        path = Path(path) if path is not None else self.path
+        if path is None:
+            raise ValueError("path: the tool was made without a path; pass one to save()")
+        sizes = {n: im.shape[:2] for n, im in zip(self.names, self.images)}
+        return save_annotations(path, self.annotations, sizes)
+
+    @property
+    def widget(self):
+        """The ipywidgets UI (image and keypoint dropdowns, x/y sliders, Save, preview), built once."""
+        if self._widget is None:
+            self._widget = self._build()
+        return self._widget
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.widget)
+
+    def _build(self):
+        import ipywidgets as W
+        image = W.Dropdown(options=[(n, i) for i, n in enumerate(self.names)], value=0, description="image")
+        point = W.Dropdown(options=list(self.keypoints), description="keypoint")
+        x, y = W.IntSlider(description="x", continuous_update=False), W.IntSlider(description="y", continuous_update=False)
+        save, status, out = W.Button(description="Save", icon="save"), W.Label(), W.Output()
+        syncing = [False]      # set while sliders are moved by code, so that does not count as an edit
+
+        def redraw():
+            with out:
+                out.clear_output(wait=True)
+                self.draw(image.value)
+
+        def select(_=None):
+            h, w = self.images[image.value].shape[:2]
+            px, py = self.annotations[self.names[image.value]][point.value]
+            syncing[0] = True
+            x.max, y.max = w - 1, h - 1
+            x.value, y.value = int(round(px)), int(round(py))
+            syncing[0] = False
+            redraw()
+
+        def move(_=None):
+            if not syncing[0]:
+                self.annotations[self.names[image.value]][point.value] = (float(x.value), float(y.value))
+                redraw()
+
+        def on_save(_):
+            try:
+                status.value = f"saved {self.save()}"
+            except (ValueError, TypeError) as err:
+                status.value = str(err)
+
+        image.observe(select, "value")
+        point.observe(select, "value")
+        x.observe(move, "value")
+        y.observe(move, "value")
+        save.on_click(on_save)
+        select()
+        return W.VBox([W.HBox([image, point]), W.HBox([x, y]), W.HBox([save, status]), out])
