@@ -1,0 +1,23 @@
+"""Data for the course (§3): the offline embedded world, input-space preprocessing, real datasets and weights.
+
+* The embedded world — :func:`render`, :class:`EmbeddedDataset`, :func:`probe_set`, :data:`CLASS_NAMES` — a
+  procedural image generator, deterministic by (seed, index), whose annotations give the ground truth the paper's
+  experiments can be checked against.
+* Input space — :class:`Preprocess` (0–255 minus the per-pixel mean, §3; or torchvision's normalisation) and
+  :func:`ten_crop` (the paper's ten test crops).
+"""
+from .annotation import Annotation
+from .classes import CLASS_NAMES, CLASSES, FACE_CLASSES, NUM_CLASSES, SYMMETRIC_CLASSES, ObjectClass, class_index, class_table
+from .embedded import (CROP_SIZE, VAL_OFFSET, EmbeddedDataset, embedded_mean, embedded_preprocess, prerender,
+                       render_index)
+from .preprocess import (IMAGENET_MEAN, IMAGENET_STD, Preprocess, centre_crop, mean_image, paper_resize,
+                         resize_shortest, ten_crop, ten_crop_boxes)
+from .probes import PROBE_NAMES, ProbeSet, probe_set, render_probe
+from .scenes import IMAGE_SIZE, ObjectSpec, label_of, render, render_scene
+
+__all__ = ["Annotation", "CLASS_NAMES", "CLASSES", "FACE_CLASSES", "NUM_CLASSES", "SYMMETRIC_CLASSES", "ObjectClass",
+           "class_index", "class_table", "CROP_SIZE", "VAL_OFFSET", "EmbeddedDataset", "embedded_mean",
+           "embedded_preprocess", "prerender", "render_index", "IMAGENET_MEAN", "IMAGENET_STD", "Preprocess",
+           "centre_crop", "mean_image", "paper_resize", "resize_shortest", "ten_crop", "ten_crop_boxes",
+           "PROBE_NAMES", "ProbeSet", "probe_set", "render_probe", "IMAGE_SIZE", "ObjectSpec", "label_of", "render",
+           "render_scene"]
