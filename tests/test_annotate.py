@@ -4,6 +4,7 @@ import json
 import matplotlib
 import numpy as np
 import pytest
+import torch
 
 from zfcourse.correspondence import AnnotationTool, KEYPOINTS, load_annotations, save_annotations
 
@@ -57,3 +58,23 @@ def test_tool_bad_input():
         AnnotationTool([np.zeros((4, 4, 5))])
     with pytest.raises(ValueError, match="^path: "):
         AnnotationTool([np.zeros((4, 4, 3))]).save()
+
+
+def test_photos_keypoints_follow_resize_and_crop(tmp_path):
+    from PIL import Image
+
+    from zfcourse.correspondence import load_photos
+    from zfcourse.data import Preprocess
+
+    pic = np.zeros((60, 90, 3), np.uint8)
+    pic[29:32, 59:62] = 255                                                      # a white dot at (60, 30)
+    Image.fromarray(pic).save(tmp_path / "dog.png")
+    save_annotations(tmp_path / "a.json", {"dog.png": {"left_eye": (45, 25), "right_eye": (60, 30), "nose": (50, 40)}})
+    x, kps, boxes, names = load_photos(tmp_path, tmp_path / "a.json", Preprocess(torch.zeros(3)), size=30)
+    assert x.shape == (1, 3, 30, 30) and names == ["dog.png"]
+    rx, ry = kps[0]["right_eye"]                                                  # 60→ 60·½ − 7.5 offset
+    assert x[0, 0, round(ry), round(rx)] > 100                                   # still on the dot
+    assert boxes.shape == (1, 4)
+    save_annotations(tmp_path / "b.json", {"dog.png": {"left_eye": (2, 25), "right_eye": (60, 30), "nose": (50, 40)}})
+    with pytest.raises(ValueError, match="^annotations: 'dog.png' 'left_eye' \\(after the centre crop\\)"):
+        load_photos(tmp_path, tmp_path / "b.json", Preprocess(torch.zeros(3)), size=30)

@@ -7,6 +7,7 @@ features the same way? The Δ measure, the masks, the features read, the table, 
     table.py        Table 1 measured, printed beside the paper's
     figure.py       Fig. 8: the faces with each mask
     annotations.py  the JSON keypoint file;  annotate.py  the ipywidgets tool that writes it
+    photos.py       own photos + that file → the table's inputs (e.g. dogs for pretrained AlexNet)
 """
 from .annotate import AnnotationTool, draw_keypoints
 from .annotations import KEYPOINTS, load_annotations, save_annotations
@@ -14,10 +15,11 @@ from .delta import as_eps, delta, delta_literal, hamming_counts, hamming_matrix
 from .figure import plot_masks
 from .features import LAYERS, feature_changes, layer_features
 from .masks import mask_part, mask_random, mask_squares, part_centers, random_centers, square_box
+from .photos import keypoint_box, load_photos
 from .table import PAPER_TABLE1, PARTS, CorrespondenceTable, correspondence_table
 
 __all__ = ["delta", "delta_literal", "hamming_counts", "hamming_matrix", "as_eps",
            "mask_squares", "mask_part", "mask_random", "part_centers", "random_centers", "square_box",
            "LAYERS", "layer_features", "feature_changes", "plot_masks",
            "PAPER_TABLE1", "PARTS", "CorrespondenceTable", "correspondence_table",
-           "KEYPOINTS", "load_annotations", "save_annotations", "AnnotationTool", "draw_keypoints"]
+           "KEYPOINTS", "load_annotations", "save_annotations", "load_photos", "keypoint_box", "AnnotationTool", "draw_keypoints"]

@@ -88,8 +88,10 @@ def feature_changes(model: nn.Module, images: torch.Tensor, masked: torch.Tensor
                     batch_size: int = 64) -> dict[str, torch.Tensor]:
     """ε_i^l = x_i^l − x̃_i^l for every layer (§4.3): {label: (N, D_l)}, the rows :func:`delta` compares.
 
-    ``images`` and ``masked`` go through the network in one batch sequence, so identical pixels give bit-identical
-    activations and unaffected units get ε = 0 exactly.
+    ``images`` and ``masked`` go through the network in two passes of identical batch shapes, so image i and its
+    masked copy sit at the same position of same-sized batches: identical pixels then give bit-identical activations
+    and unaffected units get ε = 0 exactly. (Putting both in one batch is not enough: CPU matrix kernels may round
+    rows at different batch positions differently.)
 
     Example:
         >>> from zfcourse.models import course_model
@@ -100,6 +102,6 @@ def feature_changes(model: nn.Module, images: torch.Tensor, masked: torch.Tensor
     if not isinstance(masked, torch.Tensor) or masked.shape != images.shape:
         raise ValueError(f"masked: expected the same shape as images {tuple(images.shape)}, "
                          f"got {tuple(masked.shape) if isinstance(masked, torch.Tensor) else type(masked).__name__}")
-    n = images.shape[0]
-    feats = layer_features(model, torch.cat([images, masked]), layers, batch_size)
-    return {label: f[:n] - f[n:] for label, f in feats.items()}
+    feats = layer_features(model, images, layers, batch_size)
+    feats_masked = layer_features(model, masked, layers, batch_size)
+    return {label: feats[label] - feats_masked[label] for label in feats}

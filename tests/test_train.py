@@ -1,0 +1,110 @@
+"""The §3 training loop: a step lowers the loss, interrupt + resume == uninterrupted (bit for bit on CPU),
+checkpoints rotate and are never overwritten by accident, bad settings get clear errors."""
+import json
+
+import pytest
+import torch
+from torch.utils.data import Dataset, TensorDataset
+
+from zfcourse.models import course_model
+from zfcourse.train import CheckpointError, TrainConfig, evaluate, list_snapshots, train
+
+N, B = 48, 16
+
+
+class NoisyFlips(Dataset):
+    """Random images whose augmentation (flip + noise) draws from the global torch RNG, like a real training set."""
+
+    def __init__(self, n=N, seed=0):
+        g = torch.Generator().manual_seed(seed)
+        self.x = torch.randn(n, 3, 112, 112, generator=g) * 60
+        self.y = torch.randint(0, 10, (n,), generator=g)
+
+    def __len__(self):
+        return len(self.y)
+
+    def __getitem__(self, i):
+        x = self.x[i].flip(-1) if torch.rand(()) < 0.5 else self.x[i]
+        return x + torch.randn(()) , self.y[i]
+
+
+def _model(seed=0, **kw):
+    torch.manual_seed(seed)
+    return course_model(**kw)
+
+
+def _cfg(**kw):
+    return TrainConfig(**{"epochs": 3, "batch_size": B, "progress": False, **kw})
+
+
+def test_one_training_step_lowers_the_loss_on_its_batch(tmp_path):
+    torch.manual_seed(0)
+    batch = TensorDataset(torch.randn(B, 3, 112, 112) * 60, torch.arange(B) % 10)
+    model = _model(dropout=0.0)
+    before, _ = evaluate(model, batch)
+    train(model, batch, None, tmp_path, _cfg(epochs=1), device="cpu")
+    after, _ = evaluate(model, batch)
+    assert after < before
+
+
+def test_interrupt_and_resume_equals_an_uninterrupted_run_bit_for_bit(tmp_path):
+    data, val = NoisyFlips(), NoisyFlips(B, seed=1)
+    full = _model()
+    h_full = train(full, data, val, tmp_path / "full", _cfg(), device="cpu")
+
+    def interrupt(epoch, step):
+        if (epoch, step) == (2, 2):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(_model(), data, val, tmp_path / "cut", _cfg(), device="cpu", on_step=interrupt)
+    # A fresh process would rebuild the model from scratch (any weights) and let the checkpoint decide.
+    resumed = _model(seed=123)
+    h_resumed = train(resumed, data, val, tmp_path / "cut", _cfg(), resume=True, device="cpu")
+    for (name, a), b in zip(full.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), name
+    drop = ("seconds", "images_per_s")
+    assert {k: v for k, v in h_full.items() if k not in drop} == {k: v for k, v in h_resumed.items() if k not in drop}
+
+
+def test_outputs_history_snapshots_and_checkpoint_rotation(tmp_path):
+    history = train(_model(), NoisyFlips(), NoisyFlips(B, seed=1), tmp_path, _cfg(snapshots=(1, 3)), device="cpu")
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"checkpoint.pt", "checkpoint.prev.pt", "history.json", "model.pt", "snapshots"} <= names
+    on_disk = json.loads((tmp_path / "history.json").read_text())
+    assert on_disk["epoch"] == [1, 2, 3] == history["epoch"]
+    assert len(on_disk["filter_rms"]["conv1"]) == 3 and len(on_disk["filter_rms"]["conv1"][0]) == 24
+    assert list(list_snapshots(tmp_path)) == [1, 3]
+    prev = torch.load(tmp_path / "checkpoint.prev.pt", weights_only=True)
+    assert prev["epoch"] == 2
+
+
+def test_a_corrupt_checkpoint_stops_resume_and_is_kept(tmp_path):
+    data = NoisyFlips()
+    train(_model(), data, None, tmp_path, _cfg(epochs=2), device="cpu")
+    ckpt = tmp_path / "checkpoint.pt"
+    truncated = ckpt.read_bytes()[:1000]
+    ckpt.write_bytes(truncated)
+    prev = (tmp_path / "checkpoint.prev.pt").read_bytes()
+    with pytest.raises(CheckpointError, match="checkpoint.pt is not a readable checkpoint"):
+        train(_model(), data, None, tmp_path, _cfg(epochs=3), resume=True, device="cpu")
+    assert ckpt.read_bytes() == truncated and (tmp_path / "checkpoint.prev.pt").read_bytes() == prev
+
+
+def test_bad_settings_give_errors_that_name_the_argument(tmp_path):
+    data = NoisyFlips()
+    for bad, name in [({"batch_size": 0}, "batch_size"), ({"lr": -1.0}, "lr"), ({"momentum": 1.0}, "momentum"),
+                      ({"clip_radius": 0.0}, "clip_radius"), ({"epochs": 0}, "epochs")]:
+        with pytest.raises(ValueError, match=f"^{name}"):
+            _cfg(**bad)
+    with pytest.raises(ValueError, match="^batch_size: 64 is larger than the training set"):
+        train(_model(), data, None, tmp_path, _cfg(batch_size=64), device="cpu")
+    with pytest.raises(FileNotFoundError, match="^resume"):
+        train(_model(), data, None, tmp_path, _cfg(), resume=True, device="cpu")
+    train(_model(), data, None, tmp_path, _cfg(epochs=1), device="cpu")
+    with pytest.raises(FileExistsError, match="^out_dir"):
+        train(_model(), data, None, tmp_path, _cfg(epochs=2), device="cpu")
+    with pytest.raises(ValueError, match="^config: .*lr=0.01"):
+        train(_model(), data, None, tmp_path, _cfg(epochs=2, lr=0.1), resume=True, device="cpu")
+    with pytest.raises(TypeError, match="^config"):
+        train(_model(), data, None, tmp_path, {"epochs": 2}, device="cpu")

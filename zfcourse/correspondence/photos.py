@@ -1,0 +1,74 @@
+"""§4.3 on your own photos: read the images an annotation file names, crop them for the model, and move the keypoints.
+
+Each photo is resized so its shortest side is ``size`` and centre-cropped to ``size``×``size`` (the paper's test crop,
+§3, without the 256 → 224 step: annotated parts must stay in view). A keypoint (x, y) moves with the pixel centres:
+x' = (x + ½)·s − ½ − offset_x with s the resize factor. The "object" of the random baseline is the face the keypoints
+outline: their bounding box widened by ``margin`` × (eye distance) on every side, clipped to the crop.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .annotations import KEYPOINTS, load_annotations
+from .masks import check_inside
+
+
+def keypoint_box(points: dict, margin: float = 0.75, size: int | None = None) -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1) around ``points`` widened by ``margin``·(left–right eye distance, or the box's larger side)
+    on each side — an estimate of the face for the "Random" row of Table 1 (§4.3). Clipped to [0, size) if given.
+
+    Example:
+        >>> keypoint_box({"left_eye": (40, 50), "right_eye": (60, 50), "nose": (50, 65)}, margin=0.5)
+        (30.0, 40.0, 70.0, 75.0)
+    """
+    xy = np.array(list(points.values()), dtype=float)
+    lo, hi = xy.min(0), xy.max(0)
+    if "left_eye" in points and "right_eye" in points:
+        span = float(np.hypot(*np.subtract(points["left_eye"], points["right_eye"])))
+    else:
+        span = float((hi - lo).max())
+    lo, hi = lo - margin * span, hi + margin * span
+    if size is not None:
+        lo, hi = np.clip(lo, 0, size - 1), np.clip(hi, 0, size - 1)
+    return tuple(float(v) for v in (*lo, *hi))
+
+
+def load_photos(folder, annotations, preprocess, size: int = 224, required=KEYPOINTS, margin: float = 0.75):
+    """The inputs of :func:`~zfcourse.correspondence.correspondence_table` for annotated photos (§4.3).
+
+    Args:
+        folder: where the images named in the annotation file are.
+        annotations: the JSON file written by :class:`~zfcourse.correspondence.AnnotationTool` (or its dict).
+        preprocess: converts uint8 images to the model's input space (``zfcourse.data.Preprocess.torchvision()``
+            for torchvision's AlexNet).
+        size: the model's input side (224 for AlexNet).
+
+    Returns ``(images (N, 3, size, size), keypoints [N dicts], boxes (N, 4), names)``.
+    """
+    folder = Path(folder)
+    if not isinstance(annotations, dict):
+        annotations = load_annotations(annotations, required=required)
+    images, keypoints, boxes = [], [], []
+    for name, points in annotations.items():
+        path = folder / name
+        if not path.exists():
+            raise FileNotFoundError(f"folder: {path} (named in the annotations) does not exist")
+        img = Image.open(path).convert("RGB")
+        w, h = img.size
+        s = size / min(w, h)
+        rw, rh = max(size, round(w * s)), max(size, round(h * s))
+        ox, oy = (rw - size) // 2, (rh - size) // 2
+        crop = np.asarray(img.resize((rw, rh), Image.BILINEAR))[oy:oy + size, ox:ox + size]
+        moved = {k: ((x + 0.5) * rw / w - 0.5 - ox, (y + 0.5) * rh / h - 0.5 - oy) for k, (x, y) in points.items()}
+        for k, (x, y) in moved.items():
+            check_inside(x, y, size, size, f"annotations: {name!r} {k!r} (after the centre crop)")
+        images.append(crop)
+        keypoints.append(moved)
+        boxes.append(keypoint_box(moved, margin, size))
+    if not images:
+        raise ValueError("annotations: no images annotated")
+    return preprocess.to_input(np.stack(images)), keypoints, torch.tensor(boxes, dtype=torch.float64), list(annotations)
