@@ -1,0 +1,20 @@
+"""``python -m zfcourse <command>``: the course's command line. Commands: ``train`` (see ``zfcourse.train.cli``)."""
+import sys
+
+
+def main(argv=None) -> int:
+    """Dispatch ``argv[0]`` to its command."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = {"train": "zfcourse.train.cli"}
+    if not argv or argv[0] not in commands:
+        print(f"usage: python -m zfcourse {{{','.join(commands)}}} ... ; e.g. python -m zfcourse train --help",
+              file=sys.stderr)
+        return 2
+    import importlib
+
+    importlib.import_module(commands[argv[0]]).main(argv[1:])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
