@@ -108,6 +108,8 @@ def train(model: nn.Module, train_set: Dataset, val_set: Dataset | None, out_dir
         t0 = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]
         batches = [shard(b, ctx) for b in epoch_batches(len(train_set), config.batch_size, config.seed, epoch)]
+        if hasattr(train_set, "set_epoch"):  # fresh random crops/flips every epoch (a function of the epoch only)
+            train_set.set_epoch(epoch)
         loader = DataLoader(train_set, batch_sampler=batches, num_workers=config.num_workers, pin_memory=cuda)
         bar = tqdm(loader, desc=f"epoch {epoch}/{config.epochs}", leave=False,
                    disable=not (config.progress and ctx.main))
