@@ -78,3 +78,27 @@ def test_photos_keypoints_follow_resize_and_crop(tmp_path):
     save_annotations(tmp_path / "b.json", {"dog.png": {"left_eye": (2, 25), "right_eye": (60, 30), "nose": (50, 40)}})
     with pytest.raises(ValueError, match="^annotations: 'dog.png' 'left_eye' \\(after the centre crop\\)"):
         load_photos(tmp_path, tmp_path / "b.json", Preprocess(torch.zeros(3)), size=30)
+
+
+def test_read_folder_and_dog_photos_from_an_imagewoof_fixture(tmp_path):
+    from PIL import Image
+
+    from zfcourse.correspondence import dog_photos, read_folder
+
+    root = tmp_path / "cache"
+    for wnid in ("n02086240", "n02088364", "n02099601"):                   # Shih-Tzu, beagle, golden retriever
+        d = root / "imagewoof2-160" / "val" / wnid
+        d.mkdir(parents=True)
+        for k in range(2):
+            Image.fromarray(np.full((20, 30, 3), 40 * k, np.uint8)).save(d / f"{wnid}_{k}.JPEG")
+    names = dog_photos(tmp_path / "dogs", n=2, root=root, download=False)
+    assert names == ["Shih-Tzu.jpeg", "beagle.jpeg"]
+    assert dog_photos(tmp_path / "dogs", n=5, root=root, download=False) == names     # a filled folder is kept
+    images, got = read_folder(tmp_path / "dogs")
+    assert got == names and images[0].shape == (20, 30, 3) and images[0].dtype == np.uint8
+    with pytest.raises(ValueError, match="^n: "):
+        dog_photos(tmp_path / "other", n=1, root=root, download=False)
+    with pytest.raises(FileNotFoundError, match="^root: "):
+        dog_photos(tmp_path / "other", n=2, root=tmp_path / "nowhere", download=False)
+    with pytest.raises(FileNotFoundError, match="^folder: no images"):
+        read_folder(tmp_path / "other")

@@ -155,3 +155,77 @@ def test_table_bad_input(model):
         correspondence_table(model, torch.zeros(1, 3, 112, 112), kps)
     with pytest.raises(ValueError, match="^keypoints: expected one annotation per image"):
         correspondence_table(model, torch.zeros(2, 3, 112, 112), kps)
+
+
+# --- additions: ground truth, chance level, figure ---------------------------------------------------------------------
+def test_hamming_matrix_is_symmetric_with_zero_diagonal():
+    from zfcourse.correspondence import hamming_matrix
+    eps = torch.randint(-1, 2, (5, 40), generator=torch.Generator().manual_seed(7)).float()
+    hm = hamming_matrix(eps)
+    assert torch.equal(hm, hm.T) and hm.diagonal().eq(0).all() and ((hm >= 0) & (hm <= 1)).all()
+
+
+def test_delta_chance_reference_points():
+    from zfcourse.correspondence import delta_chance
+    signs = torch.randint(-1, 2, (6, 20000), generator=torch.Generator().manual_seed(0)).float()
+    assert delta_chance(signs) == pytest.approx(2 / 3, abs=0.01)
+    sparse = torch.zeros(4, 100)
+    sparse[:, :10] = 1.0                                   # every image changes the same 10 of 100 units
+    assert delta(sparse) == 0.0
+    assert delta_chance(sparse) == pytest.approx(1 - (0.1 ** 2 + 0.9 ** 2))   # 0.18: rare changes, not chance 2/3
+    with pytest.raises(ValueError, match="^eps: "):
+        delta_chance(torch.zeros(1, 3))
+
+
+@pytest.mark.parametrize("part", ["left_eye", "right_eye", "nose"])
+def test_masks_land_on_the_drawn_parts_of_the_fig8_faces(part):
+    # Ground truth from the embedded world: the pixels that change when the part is not drawn at all must all lie
+    # under the mask centred on its annotated keypoint (13 px or more: eyes are ~10 px, noses ~12 px wide).
+    import numpy as np
+
+    from zfcourse.data import embedded_preprocess, probe_set, render_probe
+    faces, without = probe_set("fig8_faces"), render_probe("fig8_faces", omit=(part,))
+    drawn = torch.from_numpy((faces.images != without.images).any(-1))           # (5, 112, 112) the part's pixels
+    assert drawn.flatten(1).sum(1).min() > 40
+    x = faces.inputs(embedded_preprocess())
+    for size in (13, 15):
+        masked = mask_part(x, [a.keypoints for a in faces.annotations], part, size)
+        hidden = (masked != x).any(1) | (masked == 0).all(1)                    # pixels set to the fill
+        assert not (drawn & ~hidden).any(), f"{part}: drawn pixels left visible by the {size}px mask"
+        assert int(hidden.flatten(1).sum(1).max()) <= size * size
+    assert np.array_equal(faces.images[0][:20], without.images[0][:20])         # nothing else moved
+
+
+def test_plot_masks_draws_one_row_per_image_and_one_column_per_mask():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from zfcourse.correspondence import plot_masks
+    kps = [{"right_eye": (8, 8), "left_eye": (20, 8), "nose": (14, 20)}] * 3
+    fig = plot_masks(torch.zeros(3, 3, 32, 32), kps, 5, boxes=[(2, 2, 30, 30)] * 3)
+    assert len(fig.axes) == 3 * 5
+    assert [ax.get_title() for ax in fig.axes[:5]] == ["Original", "Right eye", "Left eye", "Nose", "Random"]
+    plt.close(fig)
+
+
+def test_table_on_torchvision_alexnet_layers():
+    import torchvision
+
+    from zfcourse.correspondence import ALEXNET_LAYERS
+    net = torchvision.models.alexnet(weights=None)
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    feats = layer_features(net, x, ALEXNET_LAYERS)
+    assert {k: v.shape[1] for k, v in feats.items()} == {"Layer 5": 256 * 13 * 13, "Layer 7": 4096}
+    kps = [{"right_eye": (80, 90), "left_eye": (140, 90), "nose": (110, 130)}] * 2
+    t = correspondence_table(net, x, kps, [(40, 40, 180, 180)] * 2, size=31, layers=ALEXNET_LAYERS, n_random=2)
+    assert t.layers == ("Layer 5", "Layer 7") and all(0 <= v <= 1 for v in t.mean.values())
+
+
+def test_table_bad_random_settings(model):
+    kps = [{"right_eye": (40, 50), "left_eye": (70, 50), "nose": (56, 70)}] * 2
+    with pytest.raises(ValueError, match="^n_random: "):
+        correspondence_table(model, torch.zeros(2, 3, 112, 112), kps, [(20, 20, 90, 90)] * 2, n_random=0)
+    with pytest.raises(ValueError, match="^boxes: "):
+        correspondence_table(model, torch.zeros(2, 3, 112, 112), kps, [(20, 20, 90, 90)] * 3)

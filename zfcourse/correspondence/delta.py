@@ -129,3 +129,25 @@ def delta_literal(eps) -> int:
         2
     """
     return int(hamming_counts(eps).sum())
+
+
+def delta_chance(eps) -> float:
+    """The Δ that :func:`delta` would give if each image kept *how many* of its components go up, stay, and go down,
+    but the components were shuffled independently per image — the "no correspondence" level for these rows (§4.3):
+
+        Δ_chance = 1/(N(N−1)) · Σ_{i≠j} (1 − Σ_{s∈{−1,0,+1}} p_i(s) · p_j(s)),   p_i(s) = #{d : sign ε_id = s} / D
+
+    Not in the paper. It separates the two things a low Δ can mean: changes that are *consistent* across images
+    (Δ well below Δ_chance) and changes that are merely *rare* (most signs 0 in every image, so Δ_chance itself is
+    low). For independent uniform signs p_i(s) = ⅓ and Δ_chance = 2/3; for equal rows Δ = 0 but Δ_chance need not be.
+
+    Example:
+        >>> delta_chance(torch.tensor([[1., 0.], [1., 0.]]))    # p = (0, ½, ½) for both: 1 − ½·½ − ½·½
+        0.5
+    """
+    eps = as_eps(eps)
+    n, d = eps.shape
+    counts = torch.stack([(torch.sign(eps) == s).sum(dim=1) for s in (-1, 0, 1)], dim=1).double() / d   # (N, 3)
+    agree = counts @ counts.T                                                   # Σ_s p_i(s) p_j(s)
+    off = ~torch.eye(n, dtype=torch.bool)
+    return float((1 - agree)[off].mean())

@@ -4,6 +4,10 @@ Each photo is resized so its shortest side is ``size`` and centre-cropped to ``s
 §3, without the 256 → 224 step: annotated parts must stay in view). A keypoint (x, y) moves with the pixel centres:
 x' = (x + ½)·s − ½ − offset_x with s the resize factor. The "object" of the random baseline is the face the keypoints
 outline: their bounding box widened by ``margin`` × (eye distance) on every side, clipped to the crop.
+
+For torchvision's pretrained AlexNet, "layer 5" and "layer 7" are ``features.11`` (relu5) and ``classifier.5``
+(relu7): :data:`ALEXNET_LAYERS`. :func:`read_folder` gives the tool its pictures; :func:`dog_photos` fills an empty
+folder with a few dog photos from Imagewoof (downloaded) so a reader without photos of their own can start.
 """
 from __future__ import annotations
 
@@ -15,6 +19,55 @@ from PIL import Image
 
 from .annotations import KEYPOINTS, load_annotations
 from .masks import check_inside
+
+# Table 1's layers in torchvision's AlexNet (addressed by index): relu5 and relu7, as LAYERS in the course model.
+ALEXNET_LAYERS = {"Layer 5": "features.11", "Layer 7": "classifier.5"}
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+
+
+def read_folder(folder, limit: int | None = None) -> tuple[list[np.ndarray], list[str]]:
+    """The pictures in ``folder`` (files ending in :data:`IMAGE_SUFFIXES`, sorted by name; at most ``limit``) as
+    uint8 (H, W, 3) arrays, and their file names — what :class:`~zfcourse.correspondence.AnnotationTool` takes.
+
+    Example:
+        >>> images, names = read_folder("my_dogs")          # doctest: +SKIP
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"folder: {folder} is not a folder")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+    if not files:
+        raise FileNotFoundError(f"folder: no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
+    return [np.asarray(Image.open(p).convert("RGB")) for p in files], [p.name for p in files]
+
+
+def dog_photos(folder, n: int = 5, root=None, download: bool = True) -> list[str]:
+    """Make sure ``folder`` holds dog photos for §4.3 on real images: if it has none, copy the first validation image
+    of ``n`` different Imagewoof breeds (10 ImageNet dog classes; downloaded into ``root``, default the course's
+    cache, when ``download``). Returns the image names in the folder.
+
+    The paper used 5 *frontal* dog faces; Imagewoof photos are not all frontal — look at them in the annotation tool
+    and replace any that is not with a photo of your own before annotating.
+    """
+    from shutil import copyfile
+
+    from ..data.real import imagenette
+
+    if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= 10:
+        raise ValueError(f"n: expected between 2 and 10 photos (Δ needs pairs; Imagewoof has 10 breeds), got {n!r}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    have = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if have:
+        return have
+    ds = imagenette("val", "imagewoof2-160", root=root, download=download)
+    first = {}
+    for path, label in ds.samples:
+        first.setdefault(label, path)
+    for label in sorted(first)[:n]:
+        src = Path(first[label])
+        copyfile(src, folder / f"{ds.class_names[label].replace(' ', '_')}{src.suffix.lower()}")
+    return sorted(p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def keypoint_box(points: dict, margin: float = 0.75, size: int | None = None) -> tuple[float, float, float, float]:
