@@ -16,6 +16,7 @@ import torch
 from ..models import course_model
 from .clipping import PAPER_RADIUS
 from .config import TrainConfig
+from .init import INITS, scaled_init_
 from .loop import train
 
 ARCHS = {"course": course_model}  # the embedded world is rendered at 112×112, the course model's input
@@ -28,6 +29,9 @@ def parser() -> argparse.ArgumentParser:
                                             "plateau annealing (Zeiler & Fergus 2014, §3).")
     p.add_argument("--out", required=True, help="output folder (checkpoints, history.json, snapshots/, model.pt)")
     p.add_argument("--arch", choices=sorted(ARCHS), default="course", help="model to train (the embedded world's 112 crops fit the course model)")
+    p.add_argument("--init", choices=INITS, default="scaled",
+                   help="paper: N(0, 0.01²) everywhere (§3); scaled: 0.01 for conv1/fc8, 1/√fan_in between "
+                        "(default; see zfcourse.train.init for why)")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--train-size", type=int, default=12_000, help="training images (default 12,000)")
     p.add_argument("--val-size", type=int, default=1_200, help="validation images (default 1,200)")
@@ -60,7 +64,9 @@ def main(argv=None) -> dict:
                          channels_last=not args.no_channels_last, progress=not args.quiet)
     device = torch.device(args.device) if args.device else choose_device(None)
     torch.manual_seed(args.seed)  # the model's §3 initialisation
-    model = ARCHS[args.arch](num_classes=NUM_CLASSES)
+    model = ARCHS[args.arch](num_classes=NUM_CLASSES)  # §3 init, N(0, 0.01²)
+    if args.init == "scaled":
+        scaled_init_(model)
     t0 = time.perf_counter()
     train_set = EmbeddedDataset("train", size=args.train_size, seed=args.world_seed, cache=True,
                                 progress=not args.quiet)
