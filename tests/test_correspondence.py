@@ -229,3 +229,21 @@ def test_table_bad_random_settings(model):
         correspondence_table(model, torch.zeros(2, 3, 112, 112), kps, [(20, 20, 90, 90)] * 2, n_random=0)
     with pytest.raises(ValueError, match="^boxes: "):
         correspondence_table(model, torch.zeros(2, 3, 112, 112), kps, [(20, 20, 90, 90)] * 3)
+
+
+def test_table_diagnostics_and_bar_plot(model):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from zfcourse.correspondence import plot_table
+    g = torch.Generator().manual_seed(3)
+    kps = [{"right_eye": (40 + i, 50), "left_eye": (70 + i, 50), "nose": (56, 70 - i)} for i in range(3)]
+    t = correspondence_table(model, torch.randn(3, 3, 112, 112, generator=g) * 60, kps, [(20, 20, 90, 90)] * 3,
+                             size=11, n_random=2)
+    assert set(t.chance) == set(t.mean) == set(t.changed)
+    assert all(0 <= t.chance[k] <= 1 and 0 < t.changed[k] <= 1 for k in t.mean)
+    assert "Δ / chance / changed" in t.diagnostics() and "Random" in t.diagnostics()
+    fig = plot_table(t)
+    assert [ax.get_title() for ax in fig.axes] == ["Layer 5", "Layer 7"]
+    plt.close(fig)

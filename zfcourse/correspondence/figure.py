@@ -41,3 +41,40 @@ def plot_masks(images: torch.Tensor, keypoints, size: int, boxes=None, parts: di
     fig.suptitle(f"Fig. 8 (§4.3): the same part masked in every image ({size}×{size} squares)", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def plot_table(table, paper: dict | None = None, ax=None):
+    """Table 1 (§4.3) as bars: for each layer, Δ of every row measured (mean ± spread, see
+    :class:`~zfcourse.correspondence.CorrespondenceTable`) beside the paper's value (``paper``, default
+    ``PAPER_TABLE1``; rows it lacks get no paper bar), and the chance level Δ_chance as a tick. Returns the figure.
+
+    Example:
+        >>> fig = plot_table(correspondence_table(model, x, keypoints, boxes))    # doctest: +SKIP
+    """
+    from .table import PAPER_TABLE1
+
+    paper = PAPER_TABLE1 if paper is None else paper
+    layers, rows = table.layers, table.rows
+    if ax is None:
+        fig, axes = plt.subplots(1, len(layers), figsize=(4.2 * len(layers), 3.2), sharey=True, squeeze=False)
+        axes = axes[0]
+    else:
+        fig, axes = ax.figure, [ax] * len(layers)
+    for ax_, layer in zip(axes, layers):
+        xs = range(len(rows))
+        ours = [table.mean[(r, layer)] for r in rows]
+        ax_.bar([x - 0.2 for x in xs], ours, 0.4, yerr=[table.spread[(r, layer)] for r in rows], capsize=3,
+                color="tab:blue", label="this course")
+        known = [(x, paper[(r, layer)]) for x, r in zip(xs, rows) if (r, layer) in paper]
+        if known:
+            ax_.bar([x + 0.2 for x, _ in known], [m for _, (m, _) in known], 0.4, yerr=[s for _, (_, s) in known],
+                    capsize=3, color="tab:gray", label="paper")
+        if table.chance:
+            ax_.scatter([x - 0.2 for x in xs], [table.chance[(r, layer)] for r in rows], marker="_", s=300,
+                        color="tab:red", zorder=3, label="chance (Δ_chance)")
+        ax_.set_xticks(list(xs), rows, fontsize=8)
+        ax_.set_title(layer, fontsize=9)
+    axes[0].set_ylabel("Δ (mean feature sign change)")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -10,6 +10,11 @@ Each cell is "mean ± spread" where
 
 The paper does not say what its ± is over; the same definition for every row is what makes the rows comparable. The
 per-pair values and, for "Random", Δ of each draw are kept in the result for any other spread a reader prefers.
+
+Two diagnostics the paper does not report are kept beside each cell (:meth:`CorrespondenceTable.diagnostics`): the
+fraction of the D components that the mask changes at all (ε ≠ 0), and the chance level Δ_chance of
+:func:`~zfcourse.correspondence.delta_chance` — the Δ the same sign *counts* would give with no correspondence. A low
+Δ means consistent changes only when it is clearly below Δ_chance; a mask that changes few units has both low.
 """
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from .delta import hamming_matrix
+from .delta import delta_chance, hamming_matrix
 from .features import LAYERS, layer_features
 from .masks import mask_part, mask_random
 
@@ -49,6 +54,8 @@ class CorrespondenceTable:
     size: int = 0
     n_random: int = 0
     spread_label: str = SPREAD
+    chance: dict = field(default_factory=dict, repr=False)
+    changed: dict = field(default_factory=dict, repr=False)
 
     def cell(self, row: str, layer: str) -> str:
         """"mean ± spread" of one cell, three decimals like the paper."""
@@ -68,6 +75,17 @@ class CorrespondenceTable:
         return head + "\n".join(line.rstrip() for line in lines)
 
     __repr__ = __str__
+
+    def diagnostics(self) -> str:
+        """Per cell: Δ, the chance level Δ_chance (same sign counts, no correspondence) and the fraction of units the
+        mask changes (ε ≠ 0), all means over images (and draws) — see the module docstring."""
+        width = 26
+        lines = [f"{'':<11}" + "".join(f"{layer + ': Δ / chance / changed':<{width + 4}}" for layer in self.layers)]
+        for row in self.rows:
+            cells = [f"{self.mean[(row, layer)]:.3f} / {self.chance[(row, layer)]:.3f} / "
+                     f"{self.changed[(row, layer)]:.1%}" for layer in self.layers]
+            lines.append(f"{row:<11}" + "".join(f"{c:<{width + 4}}" for c in cells))
+        return "\n".join(line.rstrip() for line in lines)
 
 
 def _pair_values(eps: torch.Tensor) -> torch.Tensor:
@@ -122,7 +140,7 @@ def correspondence_table(model: nn.Module, images: torch.Tensor, keypoints, boxe
     stack = torch.cat([images, *variants.values(), *draws])
     feats = {label: f.view(-1, n, f.shape[1]) for label, f in layer_features(model, stack, layers, batch_size).items()}
     rows = tuple(variants) + ((RANDOM,) if draws else ())
-    mean, spread, pairs, per_draw = {}, {}, {}, {}
+    mean, spread, pairs, per_draw, chance, changed = {}, {}, {}, {}, {}, {}
     for label, f in feats.items():
         changes = {row: [f[0] - f[1 + k]] for k, row in enumerate(variants)}
         if draws:
@@ -133,7 +151,9 @@ def correspondence_table(model: nn.Module, images: torch.Tensor, keypoints, boxe
             mean[(row, label)] = float(allv.mean())
             spread[(row, label)] = float(allv.std()) if allv.numel() > 1 else 0.0
             pairs[(row, label)] = allv
+            chance[(row, label)] = sum(delta_chance(eps) for eps in eps_list) / len(eps_list)
+            changed[(row, label)] = sum(float((eps != 0).double().mean()) for eps in eps_list) / len(eps_list)
             if row == RANDOM:
                 per_draw[label] = torch.stack([v.mean() for v in values])
     return CorrespondenceTable(rows, tuple(feats), mean, spread, pairs, per_draw, n_images=n, size=size,
-                               n_random=len(draws))
+                               n_random=len(draws), chance=chance, changed=changed)
