@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -75,7 +77,7 @@ def main(argv=None) -> dict:
     t0 = time.perf_counter()
     history = train(model, train_set, val_set, args.out, config, resume=args.resume, device=device)
     wall = time.perf_counter() - t0
-    run = {"command": "python -m zfcourse train " + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
+    run = {"command": "python -m zfcourse train " + " ".join(argv if argv is not None else sys.argv[1:]),
            "torch": torch.__version__, "python": platform.python_version(), "machine": platform.machine(),
            "device": str(device), "cpu_threads": torch.get_num_threads(),
            "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
@@ -84,6 +86,6 @@ def main(argv=None) -> dict:
            "final_train_acc": history["train_acc"][-1], "final_val_acc": history["val_acc"][-1],
            "epochs": len(history["epoch"])}
     out = Path(args.out)
-    if out.exists():
+    if out.exists() and int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 writes
         (out / "run.json").write_text(json.dumps(run, indent=2) + "\n")
     return run
