@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 
 from .checkpoint import load_checkpoint, rng_state, save_atomic, set_rng_state
 from .clipping import clip_filter_rms_, filter_rms_by_layer
+from .collate import stack_collate
 from .config import TrainConfig
 from .ddp import Distributed, all_gather, all_sum, barrier, init_distributed, local_device, shard, wrap
 from .order import epoch_batches
@@ -110,7 +111,8 @@ def train(model: nn.Module, train_set: Dataset, val_set: Dataset | None, out_dir
         batches = [shard(b, ctx) for b in epoch_batches(len(train_set), config.batch_size, config.seed, epoch)]
         if hasattr(train_set, "set_epoch"):  # fresh random crops/flips every epoch (a function of the epoch only)
             train_set.set_epoch(epoch)
-        loader = DataLoader(train_set, batch_sampler=batches, num_workers=config.num_workers, pin_memory=cuda)
+        loader = DataLoader(train_set, batch_sampler=batches, num_workers=config.num_workers, pin_memory=cuda,
+                            collate_fn=stack_collate)
         bar = tqdm(loader, desc=f"epoch {epoch}/{config.epochs}", leave=False,
                    disable=not (config.progress and ctx.main))
         sums = torch.zeros(3, dtype=torch.float64, device=device)  # loss·n, correct, n
@@ -172,7 +174,7 @@ def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 256, device: 
     was_training = model.training
     model.eval()
     indices = list(range(ctx.rank, len(dataset), ctx.world_size))
-    loader = DataLoader(torch.utils.data.Subset(dataset, indices), batch_size=batch_size)
+    loader = DataLoader(torch.utils.data.Subset(dataset, indices), batch_size=batch_size, collate_fn=stack_collate)
     cuda = device.type == "cuda"
     sums = torch.zeros(3, dtype=torch.float64, device=device)
     for x, y in loader:
