@@ -19,8 +19,10 @@ same way, and Δ = 2/3 when the signs are independent and uniform on {−1, 0, +
 probability 1 − 3·(1/3)² = 2/3). Rectified features (after ReLU) are mostly 0 both before and after masking, so
 most components have sign(ε) = 0 in every image and agree; that is why the paper's values sit far below 2/3.
 
-The computation is two matrix products: one-hot encode each sign into 3 columns, then (N, 3D) @ (3D, N) counts the
-agreeing components of every pair at once — O(N²·D) arithmetic in BLAS, no Python loop over pairs.
+The computation compares int8 sign vectors: for each image i, one vectorised comparison against all later images
+counts the differing components of the pairs (i, j > i) — N − 1 tensor operations, O(N²·D) byte comparisons and
+O(N·D) memory. (An earlier version one-hot encoded the signs and used one (N, 3D) @ (3D, N) float64 product; on the
+2-core development CPU that was 2–10× slower at the paper's N = 5, see bench/correspondence.md.)
 """
 from __future__ import annotations
 
@@ -66,7 +68,7 @@ def as_eps(eps) -> torch.Tensor:
 def hamming_counts(eps) -> torch.Tensor:
     """(N, N) matrix of raw Hamming distances H(sign ε_i, sign ε_j): the number of the D components whose signs differ.
 
-    Computed as D − A with A = O·Oᵀ, where O (N, 3D) one-hot encodes each sign in {−1, 0, +1} (§4.3).
+    Computed on int8 signs in {−1, 0, +1}, one vectorised comparison of image i against images i+1..N−1 at a time (§4.3).
 
     Example:
         >>> hamming_counts(torch.tensor([[1., -2., 0.], [3., 0., 0.]]))
@@ -74,12 +76,14 @@ def hamming_counts(eps) -> torch.Tensor:
                 [1, 0]])
     """
     eps = as_eps(eps)
-    n, d = eps.shape
-    signs = torch.sign(eps).long() + 1                                       # −1, 0, +1 → 0, 1, 2
-    onehot = torch.nn.functional.one_hot(signs, 3).reshape(n, 3 * d).double()
-    # float64 products of 0/1 values are exact integers far beyond any realistic D (2^53).
-    agree = onehot @ onehot.T
-    return (d - agree).round().long()
+    n = eps.shape[0]
+    signs = torch.sign(eps).to(torch.int8)
+    counts = torch.zeros(n, n, dtype=torch.long, device=eps.device)
+    for i in range(n - 1):
+        h = (signs[i + 1:] != signs[i]).sum(dim=1)                           # H(i, j) for every j > i at once
+        counts[i, i + 1:] = h
+        counts[i + 1:, i] = h
+    return counts
 
 
 def hamming_matrix(eps) -> torch.Tensor:

@@ -64,14 +64,14 @@ class CorrespondenceTable:
     def __str__(self) -> str:
         head = (f"Table 1 (§4.3), mean feature sign change Δ: {self.n_images} images, {self.size}×{self.size} masks, "
                 f"random = {self.n_random} draws\n± = {self.spread_label}\n")
-        width = 15
-        lines = [f"{'':<11}" + "".join(f"{layer + ' ours':<{width}}{layer + ' paper':<{width}}" for layer in self.layers)]
+        width, first = max(15, *(len(layer) + 8 for layer in self.layers)), max(11, *(len(row) + 1 for row in self.rows))
+        lines = [f"{'':<{first}}" + "".join(f"{layer + ' ours':<{width}}{layer + ' paper':<{width}}" for layer in self.layers)]
         for row in self.rows:
             cells = []
             for layer in self.layers:
                 paper = PAPER_TABLE1.get((row, layer))
                 cells += [self.cell(row, layer), f"{paper[0]:.3f} ± {paper[1]:.3f}" if paper else "—"]
-            lines.append(f"{row:<11}" + "".join(f"{c:<{width}}" for c in cells))
+            lines.append(f"{row:<{first}}" + "".join(f"{c:<{width}}" for c in cells))
         return head + "\n".join(line.rstrip() for line in lines)
 
     __repr__ = __str__
@@ -79,12 +79,13 @@ class CorrespondenceTable:
     def diagnostics(self) -> str:
         """Per cell: Δ, the chance level Δ_chance (same sign counts, no correspondence) and the fraction of units the
         mask changes (ε ≠ 0), all means over images (and draws) — see the module docstring."""
-        width = 26
-        lines = [f"{'':<11}" + "".join(f"{layer + ': Δ / chance / changed':<{width + 4}}" for layer in self.layers)]
+        first = max(11, *(len(row) + 1 for row in self.rows))
+        width = max(28, *(len(layer) + 25 for layer in self.layers))
+        lines = [f"{'':<{first}}" + "".join(f"{layer + ': Δ / chance / changed':<{width}}" for layer in self.layers)]
         for row in self.rows:
             cells = [f"{self.mean[(row, layer)]:.3f} / {self.chance[(row, layer)]:.3f} / "
                      f"{self.changed[(row, layer)]:.1%}" for layer in self.layers]
-            lines.append(f"{row:<11}" + "".join(f"{c:<{width + 4}}" for c in cells))
+            lines.append(f"{row:<{first}}" + "".join(f"{c:<{width}}" for c in cells))
         return "\n".join(line.rstrip() for line in lines)
 
 
