@@ -243,7 +243,7 @@ def test_table_diagnostics_and_bar_plot(model):
                              size=11, n_random=2)
     assert set(t.chance) == set(t.mean) == set(t.changed)
     assert all(0 <= t.chance[k] <= 1 and 0 < t.changed[k] <= 1 for k in t.mean)
-    assert "Δ / chance / changed" in t.diagnostics() and "Random" in t.diagnostics()
+    assert "Δ / chance / changed / Δ÷chance" in t.diagnostics() and "Random" in t.diagnostics()
     fig = plot_table(t)
     assert [ax.get_title() for ax in fig.axes] == ["Layer 5", "Layer 7"]
     plt.close(fig)

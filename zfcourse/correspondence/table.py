@@ -77,14 +77,18 @@ class CorrespondenceTable:
     __repr__ = __str__
 
     def diagnostics(self) -> str:
-        """Per cell: Δ, the chance level Δ_chance (same sign counts, no correspondence) and the fraction of units the
-        mask changes (ε ≠ 0), all means over images (and draws) — see the module docstring."""
+        """Per cell: Δ, the chance level Δ_chance (same sign counts, no correspondence), the fraction of units the
+        mask changes (ε ≠ 0), all means over images (and draws), and Δ ÷ Δ_chance — Δ relative to what the mask's own
+        sparsity alone would give (see the module docstring)."""
         first = max(11, *(len(row) + 1 for row in self.rows))
-        width = max(28, *(len(layer) + 25 for layer in self.layers))
-        lines = [f"{'':<{first}}" + "".join(f"{layer + ': Δ / chance / changed':<{width}}" for layer in self.layers)]
+        width = max(40, *(len(layer) + 36 for layer in self.layers))
+        lines = [f"{'':<{first}}" + "".join(f"{layer + ': Δ / chance / changed / Δ÷chance':<{width}}"
+                                            for layer in self.layers)]
         for row in self.rows:
             cells = [f"{self.mean[(row, layer)]:.3f} / {self.chance[(row, layer)]:.3f} / "
-                     f"{self.changed[(row, layer)]:.1%}" for layer in self.layers]
+                     f"{self.changed[(row, layer)]:.1%} / "
+                     f"{self.mean[(row, layer)] / self.chance[(row, layer)] if self.chance[(row, layer)] else 0.0:.2f}"
+                     for layer in self.layers]
             lines.append(f"{row:<{first}}" + "".join(f"{c:<{width}}" for c in cells))
         return "\n".join(line.rstrip() for line in lines)
 
