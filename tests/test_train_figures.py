@@ -1,0 +1,100 @@
+"""Chapter 3's helpers: ten-crop evaluation (§3), Fig. 6a's filter tiles / RMS figures, finished runs on disk, and the
+annotated-image figures of the embedded world."""
+import json
+
+import matplotlib
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+matplotlib.use("Agg")
+
+from zfcourse.data import EmbeddedDataset  # noqa: E402
+from zfcourse.data.show import plot_annotated, plot_ten_crops  # noqa: E402
+from zfcourse.train import save_snapshot  # noqa: E402
+from zfcourse.train.figures import dominance, filter_tiles, plot_filter_rms, plot_filters, plot_history, rms_table  # noqa: E402
+from zfcourse.train.runs import final_conv, load_history  # noqa: E402
+from zfcourse.train.tencrop import ten_crop_accuracy  # noqa: E402
+
+
+class LeftBright(nn.Module):
+    """Predicts class 1 when the left half of the crop is brighter than the right half, else class 0."""
+
+    def forward(self, x):
+        w = x.shape[-1] // 2
+        d = x[..., :w].mean((1, 2, 3)) - x[..., w:].mean((1, 2, 3))
+        return torch.stack([-d, d], 1)
+
+    def parameters(self, recurse=True):
+        yield torch.zeros(1)
+
+
+def test_ten_crop_accuracy_averages_softmax_over_crops_and_flips():
+    images = torch.zeros(4, 3, 8, 8)
+    images[:2, :, :, :4] = 1.0  # brighter on the left: class 1
+    images[2:, :, :, 4:] = 1.0  # brighter on the right: class 0
+    acc = ten_crop_accuracy(LeftBright(), images, [1, 1, 0, 0], crop=6, progress=False)
+    assert acc["n"] == 4 and acc["centre"] == 1.0
+    assert acc["per_crop"][:5] == [1.0] * 5 and acc["per_crop"][5:] == [0.0] * 5  # a mirror swaps left and right
+    assert acc["ten_crop"] == 0.5  # ties (equal average scores) go to class 0
+    with pytest.raises(ValueError, match="^images: "):
+        ten_crop_accuracy(LeftBright(), images, [1, 0], crop=6)
+
+
+def _history(rms_per_epoch):
+    n = len(rms_per_epoch)
+    return {"epoch": list(range(1, n + 1)), "train_loss": [2.0] * n, "train_acc": [0.5] * n, "val_loss": [2.0] * n,
+            "val_acc": [0.5] * n, "lr": [0.01] * n, "filter_rms": {"conv1": rms_per_epoch},
+            "clipped": {"conv1": [0] * n}}
+
+
+def test_filter_figures_and_dominance():
+    w = torch.randn(6, 3, 7, 7) * 0.01
+    w[2] *= 20
+    tiles = filter_tiles(w)
+    assert tiles.shape == (6, 7, 7, 3) and tiles.min() >= 0 and tiles.max() <= 1
+    assert np.abs(tiles[2] - 0.5).max() == pytest.approx(0.5)  # the large filter gets the full range
+    assert np.abs(tiles[0] - 0.5).max() < 0.1  # the others look faint next to it
+    assert np.abs(filter_tiles(w, common_scale=False)[0] - 0.5).max() == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="^weight: "):
+        filter_tiles(torch.zeros(6, 4, 3, 3))
+    h = _history([[0.01, 0.01, 0.01, 0.01], [0.01, 0.01, 0.02, 0.08]])
+    assert rms_table(h).shape == (2, 4)
+    d = dominance(h)
+    assert d["largest"] == 3 and d["max_over_median"] == pytest.approx(0.08 / 0.015)
+    assert d["top_share"] == pytest.approx(0.0064 / (0.0001 * 2 + 0.0004 + 0.0064))
+    with pytest.raises(KeyError, match="^.layer: "):
+        rms_table(h, "conv9")
+    for fig in (plot_filters({"a": w, "b": w * 2}), plot_filter_rms({"a": h, "b": h}), plot_history(h)):
+        assert fig.axes
+    matplotlib.pyplot.close("all")
+
+
+def test_runs_on_disk(tmp_path):
+    (tmp_path / "history.json").write_text(json.dumps(_history([[0.01]])))
+    assert load_history(tmp_path)["epoch"] == [1]
+    with pytest.raises(FileNotFoundError, match="^folder: "):
+        load_history(tmp_path / "missing")
+    with pytest.raises(FileNotFoundError, match="^folder: "):
+        final_conv(tmp_path)
+    from zfcourse.models import course_model
+    model = course_model(num_classes=12)
+    torch.save(model.state_dict(), tmp_path / "model.pt")
+    assert torch.equal(final_conv(tmp_path)["features.conv1.weight"], model.features.conv1.weight.detach())
+    save_snapshot(model, 3, tmp_path)  # a snapshot wins over model.pt (float16 → float32)
+    w = final_conv(tmp_path)["features.conv1.weight"]
+    assert w.dtype == torch.float32 and torch.equal(w, model.features.conv1.weight.detach().half().float())
+
+
+def test_annotated_and_ten_crop_figures():
+    world = EmbeddedDataset("train", size=12, progress=False)
+    raws = [world.raw(i) for i in range(3)]
+    fig = plot_annotated(np.stack([r[0] for r in raws]), [r[1] for r in raws], ncols=3)
+    assert len(fig.axes) >= 3
+    assert len(plot_ten_crops(raws[0][0], 112).axes) == 11
+    with pytest.raises(ValueError, match="^annotations: "):
+        plot_annotated(np.stack([r[0] for r in raws]), [raws[0][1]])
+    with pytest.raises(ValueError, match="^image: "):
+        plot_ten_crops(raws[0][0][:100], 64)
+    matplotlib.pyplot.close("all")

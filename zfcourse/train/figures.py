@@ -1,0 +1,121 @@
+"""Figures of a training run (§3, Fig. 6a): learning curves, layer-1 filters, and the RMS of every filter.
+
+Everything here reads what :func:`zfcourse.train.train` writes: ``history.json`` (per-epoch losses, accuracies,
+learning rate, and ``filter_rms[layer][epoch][filter]``, the RMS rms_j = sqrt(mean_i W[j]_i²) of every conv filter
+after each epoch) and conv weights (a snapshot or the final model).
+"""
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+
+def plot_history(history: dict, title: str | None = None):
+    """Loss, top-1 accuracy and learning rate per epoch (train and validation). Returns the figure."""
+    epochs = history["epoch"]
+    fig, axes = plt.subplots(1, 3, figsize=(11, 2.9))
+    axes[0].plot(epochs, history["train_loss"], "o-", ms=3, label="train (dropout on)")
+    axes[1].plot(epochs, [100 * a for a in history["train_acc"]], "o-", ms=3, label="train")
+    if any(v is not None for v in history.get("val_loss", [])):
+        axes[0].plot(epochs, history["val_loss"], "s-", ms=3, label="validation")
+        axes[1].plot(epochs, [100 * a for a in history["val_acc"]], "s-", ms=3, label="validation")
+    axes[0].set_ylabel("cross-entropy")
+    axes[1].set_ylabel("top-1 accuracy (%)")
+    axes[2].step(epochs, history["lr"], where="post")
+    axes[2].set_yscale("log")
+    axes[2].set_ylabel("learning rate")
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    axes[1].legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def filter_tiles(weight: torch.Tensor, common_scale: bool = True) -> np.ndarray:
+    """Conv1 filters (C_out, 3, k, k) → RGB tiles (C_out, k, k, 3) in [0, 1], grey = 0.
+
+    ``common_scale``: one scale for all filters, w ↦ 0.5 + w / (2·max|W|), so a filter that has grown larger than
+    the others stands out (as in Fig. 6a); otherwise each filter is stretched to its own range.
+    """
+    if weight.dim() != 4 or weight.shape[1] != 3:
+        raise ValueError(f"weight: expected first-layer filters (C_out, 3, k, k), got {tuple(weight.shape)}")
+    w = weight.detach().float().cpu().permute(0, 2, 3, 1).numpy()
+    if common_scale:
+        return 0.5 + w / (2 * max(np.abs(w).max(), 1e-12))
+    m = np.abs(w).reshape(len(w), -1).max(1).clip(1e-12)[:, None, None, None]
+    return 0.5 + w / (2 * m)
+
+
+def plot_filters(weights: dict, ncols: int = 12, common_scale: bool = True, size: float = 0.62):
+    """One block of first-layer filter tiles per entry of ``weights`` ({title: (C_out, 3, k, k) tensor}), each
+    block on its own common scale. Returns the figure."""
+    n = max(w.shape[0] for w in weights.values())
+    rows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(rows * len(weights), ncols, figsize=(size * ncols, size * rows * len(weights) + 0.5),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for b, (title, w) in enumerate(weights.items()):
+        for j, tile in enumerate(filter_tiles(w, common_scale)):
+            ax = axes[b * rows + j // ncols, j % ncols]
+            ax.imshow(tile.clip(0, 1), interpolation="nearest")
+        axes[b * rows, 0].set_title(title, fontsize=9, loc="left")
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.35 / fig.get_figheight(), wspace=0.08,
+                        hspace=0.35)
+    return fig
+
+
+def rms_table(history: dict, layer: str = "conv1") -> np.ndarray:
+    """(epochs, filters) array of per-filter RMS after each epoch from ``history['filter_rms'][layer]``."""
+    if layer not in history.get("filter_rms", {}):
+        raise KeyError(f"layer: no filter RMS recorded for {layer!r}; recorded: {sorted(history.get('filter_rms', {}))}")
+    return np.asarray(history["filter_rms"][layer], dtype=np.float64)
+
+
+def plot_filter_rms(histories: dict, layer: str = "conv1", radius: float | None = 0.1, init: float | None = 0.01):
+    """Per-filter RMS of ``layer`` for each run in ``histories`` ({title: history}): left, every filter's RMS per
+    epoch (one line per filter, the largest in red); right, the final RMS of every filter, sorted. The clipping
+    radius and the §3 initial RMS are drawn as dashed lines. Returns the figure."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.2), gridspec_kw={"width_ratios": [1.3, 1]})
+    colours = plt.cm.tab10(np.arange(len(histories)))
+    for (title, h), c in zip(histories.items(), colours):
+        rms = rms_table(h, layer)
+        epochs = h["epoch"]
+        top = int(rms[-1].argmax())
+        for j in range(rms.shape[1]):
+            axes[0].plot(epochs, rms[:, j], color=c, alpha=0.35, lw=0.8)
+        axes[0].plot(epochs, rms[:, top], color=c, lw=2, label=f"{title} (largest: #{top})")
+        final = np.sort(rms[-1])[::-1]
+        axes[1].plot(np.arange(1, len(final) + 1), final, "o-", ms=3, color=c, label=title)
+    for ax in axes:
+        if radius is not None:
+            ax.axhline(radius, color="k", ls="--", lw=1)
+            ax.text(ax.get_xlim()[0], radius, f" radius {radius:g}", va="bottom", fontsize=7)
+        if init is not None:
+            ax.axhline(init, color="0.5", ls=":", lw=1)
+        ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    axes[0].set_xlabel("epoch")
+    axes[0].set_ylabel(f"{layer} filter RMS")
+    axes[1].set_xlabel(f"{layer} filters, largest first")
+    axes[1].set_ylabel("RMS after the last epoch")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def dominance(history: dict, layer: str = "conv1") -> dict:
+    """How much the largest filter stands out after the last epoch: max, median and max/median of the filter RMS,
+    and the largest filter's share of Σ_j rms_j² (its share of the layer's total squared weight)."""
+    final = rms_table(history, layer)[-1]
+    sq = final ** 2
+    return {"max": float(final.max()), "median": float(np.median(final)),
+            "max_over_median": float(final.max() / np.median(final)), "top_share": float(sq.max() / sq.sum()),
+            "largest": int(final.argmax())}

@@ -1,0 +1,63 @@
+"""Finished training runs on disk: "load it if it exists, else train it" for the runs the chapters show.
+
+Fig. 6a compares the shipped course model (``data/course_model``, trained with feature scale clipping) with a run
+trained the same way *without* clipping, shipped in ``data/course_model_noclip`` as its ``history.json`` (per-epoch
+filter RMS), ``run.json`` and the final conv weights (``snapshots/epoch_NNN.pt``). Made by
+
+    python -m zfcourse train --out data/course_model_noclip --no-clip --epochs 10 --seed 0 --quiet
+
+When a folder is missing, :func:`noclip_run` trains into ``cache/`` instead: that command in full mode, a two-epoch
+stand-in on 1,200 images in quick mode.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from ..environment import DATA_DIR, REPO_ROOT
+from .snapshots import list_snapshots
+
+NOCLIP_ARGS = ["--no-clip", "--epochs", "10", "--seed", "0"]
+QUICK_ARGS = ["--epochs", "2", "--train-size", "1200", "--val-size", "240"]
+
+
+def load_history(folder) -> dict:
+    """``folder/history.json`` as a dict (FileNotFoundError naming the folder when it is missing)."""
+    path = Path(folder) / "history.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"folder: no history.json in {folder}")
+    return json.loads(path.read_text())
+
+
+def final_conv(folder) -> dict[str, torch.Tensor]:
+    """The conv weights at the end of the run in ``folder``: its last snapshot (float16 → float32), else model.pt."""
+    snaps = list_snapshots(folder)
+    if snaps:
+        snap = torch.load(snaps[max(snaps)], map_location="cpu", weights_only=True)
+        return {k: v.float() for k, v in snap["conv"].items()}
+    path = Path(folder) / "model.pt"
+    if not path.is_file():
+        raise FileNotFoundError(f"folder: neither snapshots/ nor model.pt in {folder}")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    return {k: v.float() for k, v in state.items() if ".conv" in k}
+
+
+def noclip_run(cfg=None) -> Path:
+    """The folder of the no-clipping run: ``data/course_model_noclip`` when shipped, else trained into
+    ``cache/course_model_noclip`` (quick mode: a two-epoch stand-in; full: :data:`NOCLIP_ARGS`)."""
+    data = Path(cfg.data_dir) if cfg is not None else DATA_DIR
+    shipped = data / "course_model_noclip"
+    if (shipped / "history.json").is_file():
+        return shipped
+    out = REPO_ROOT / "cache" / "course_model_noclip"
+    if not (out / "model.pt").is_file():
+        from .cli import main
+
+        quick = cfg is None or cfg.quick
+        args = ["--out", str(out), "--quiet"] + NOCLIP_ARGS + (QUICK_ARGS if quick else [])
+        args += ["--device", str(cfg.device)] if cfg is not None else []
+        print(f"No shipped no-clipping run: training {'a quick stand-in' if quick else 'it'} into {out} …")
+        main(args + (["--resume"] if (out / "checkpoint.pt").exists() else []))
+    return out
