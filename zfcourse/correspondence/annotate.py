@@ -62,7 +62,9 @@ def draw_keypoints(image, points: dict, size: int | None = None, ax=None, title:
             # Pixel edges are half a pixel outside the first/last covered pixel centre.
             ax.add_patch(plt.Rectangle((c0 - 0.5, r0 - 0.5), c1 - c0, r1 - r0, fill=False, ec=colour, lw=1.5))
         ax.plot([x], [y], "+", color=colour, ms=12, mew=2)
-        ax.annotate(name, (x, y), xytext=(4, -4), textcoords="offset points", color=colour, fontsize=8)
+        left = x < img.shape[1] / 2          # label away from the face's middle, so the two eyes' labels do not overlap
+        ax.annotate(name, (x, y), xytext=(-6 if left else 6, 8), textcoords="offset points", color=colour, fontsize=8,
+                    ha="right" if left else "left", bbox=dict(boxstyle="round,pad=0.15", fc="black", ec="none", alpha=0.55))
     ax.set_title(title or "", fontsize=9)
     ax.set_axis_off()
     return ax

@@ -75,6 +75,7 @@ def plot_table(table, paper: dict | None = None, ax=None):
         ax_.set_xticks(list(xs), rows, fontsize=8)
         ax_.set_title(layer, fontsize=9)
     axes[0].set_ylabel("Δ (mean feature sign change)")
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
     return fig
