@@ -64,6 +64,9 @@ def test_filter_figures_and_dominance():
     d = dominance(h)
     assert d["largest"] == 3 and d["max_over_median"] == pytest.approx(0.08 / 0.015)
     assert d["top_share"] == pytest.approx(0.0064 / (0.0001 * 2 + 0.0004 + 0.0064))
+    assert dominance(h, epoch=1)["max_over_median"] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="^epoch: "):
+        dominance(h, epoch=3)
     with pytest.raises(KeyError, match="^.layer: "):
         rms_table(h, "conv9")
     for fig in (plot_filters({"a": w, "b": w * 2}), plot_filter_rms({"a": h, "b": h}), plot_history(h)):
@@ -85,6 +88,9 @@ def test_runs_on_disk(tmp_path):
     save_snapshot(model, 3, tmp_path)  # a snapshot wins over model.pt (float16 → float32)
     w = final_conv(tmp_path)["features.conv1.weight"]
     assert w.dtype == torch.float32 and torch.equal(w, model.features.conv1.weight.detach().half().float())
+    assert torch.equal(final_conv(tmp_path, epoch=3)["features.conv1.weight"], w)
+    with pytest.raises(KeyError, match="^.epoch: "):
+        final_conv(tmp_path, epoch=4)
 
 
 def test_annotated_and_ten_crop_figures():

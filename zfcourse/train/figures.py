@@ -111,10 +111,13 @@ def plot_filter_rms(histories: dict, layer: str = "conv1", radius: float | None 
     return fig
 
 
-def dominance(history: dict, layer: str = "conv1") -> dict:
-    """How much the largest filter stands out after the last epoch: max, median and max/median of the filter RMS,
-    and the largest filter's share of Σ_j rms_j² (its share of the layer's total squared weight)."""
-    final = rms_table(history, layer)[-1]
+def dominance(history: dict, layer: str = "conv1", epoch: int | None = None) -> dict:
+    """How much the largest filter stands out after ``epoch`` (1-based; default the last): max, median and max/median
+    of the filter RMS, and the largest filter's share of Σ_j rms_j² (its share of the layer's total squared weight)."""
+    table = rms_table(history, layer)
+    if epoch is not None and not 1 <= epoch <= len(table):
+        raise ValueError(f"epoch: expected 1..{len(table)}, got {epoch}")
+    final = table[-1 if epoch is None else epoch - 1]
     sq = final ** 2
     return {"max": float(final.max()), "median": float(np.median(final)),
             "max_over_median": float(final.max() / np.median(final)), "top_share": float(sq.max() / sq.sum()),

@@ -31,11 +31,14 @@ def load_history(folder) -> dict:
     return json.loads(path.read_text())
 
 
-def final_conv(folder) -> dict[str, torch.Tensor]:
-    """The conv weights at the end of the run in ``folder``: its last snapshot (float16 → float32), else model.pt."""
+def final_conv(folder, epoch: int | None = None) -> dict[str, torch.Tensor]:
+    """The conv weights of the run in ``folder`` after ``epoch`` (its snapshot, float16 → float32); by default at the
+    end of the run: the last snapshot, else model.pt."""
     snaps = list_snapshots(folder)
+    if epoch is not None and epoch not in snaps:
+        raise KeyError(f"epoch: no snapshot of epoch {epoch} in {folder}; saved: {sorted(snaps)}")
     if snaps:
-        snap = torch.load(snaps[max(snaps)], map_location="cpu", weights_only=True)
+        snap = torch.load(snaps[max(snaps) if epoch is None else epoch], map_location="cpu", weights_only=True)
         return {k: v.float() for k, v in snap["conv"].items()}
     path = Path(folder) / "model.pt"
     if not path.is_file():
