@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from zfcourse.models import course_model
-from zfcourse.occlusion import OcclusionMaps, drop_share, flip_share, occlusion_maps, to_pixels
+from zfcourse.occlusion import OcclusionMaps, drop_share, flip_share, occlusion_maps, to_pixels, value_at
 
 torch.set_num_threads(2)
 
@@ -139,3 +139,37 @@ def test_drop_share_and_flip_share_on_known_maps():
     assert drop_share(maps, (0, 0, 8, 12)).inside == 0.0
     assert flip_share(maps, 7) == pytest.approx(1 / 9)
     assert flip_share(maps, 7, box=(8, 4, 12, 8)) == 1.0 and flip_share(maps, 7, box=(0, 0, 4, 4)) == 0.0
+
+
+def test_activation_drop_share_and_value_at_on_known_maps():
+    prob = torch.ones(3, 3)
+    act = torch.full((3, 3), 10.0)
+    act[0, 0] = 4.0  # the map loses activity only when the occluder sits at the top-left corner
+    maps = fake_maps(prob, 4, 4, (12, 12))
+    maps.activation, maps.unoccluded_activation = act, 10.0
+    assert drop_share(maps, (0, 0, 4, 4), of="activation") == pytest.approx((1.0, 16 / 144))
+    assert value_at(maps, maps.activation, (1.0, 2.5)) == 4.0  # occluder centre (2, 2) is nearest
+    assert value_at(maps, maps.activation, (9.0, 9.0)) == 10.0
+    with pytest.raises(ValueError, match="^of:"):
+        drop_share(maps, (0, 0, 4, 4), of="logit")
+    maps.activation = None
+    with pytest.raises(ValueError, match="^of:"):
+        drop_share(maps, (0, 0, 4, 4), of="activation")
+    with pytest.raises(ValueError, match="^values:"):
+        value_at(maps, torch.zeros(2, 2), (0, 0))
+
+
+def test_drop_share_on_a_model_that_only_sees_a_box(model, image):
+    class Box(nn.Module):  # the classifier sees only pixels [40, 72) × [40, 72); the rest is replaced by grey
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+
+        def forward(self, x):
+            keep = torch.zeros_like(x)
+            keep[..., 40:72, 40:72] = 1
+            return self.net(x * keep)
+
+    maps = occlusion_maps(Box(model), image, target=1, size=16, stride=8, layer=None)
+    share = drop_share(maps, (24, 24, 88, 88))  # every occluder that changes anything overlaps this box
+    assert share.inside == pytest.approx(1.0, abs=1e-3) and share.chance < 0.5  # float noise elsewhere only

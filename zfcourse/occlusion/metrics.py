@@ -35,7 +35,7 @@ def box_mask(box, shape: tuple[int, int]) -> torch.Tensor:
     return mask
 
 
-def drop_share(maps, box) -> DropShare:
+def drop_share(maps, box, of: str = "prob") -> DropShare:
     r"""Share of the occlusion-induced probability drop that falls inside a ground-truth ``box`` (§4.2, Fig. 7d).
 
     With d[i, j] = max(0, p(unoccluded) − prob[i, j]) the drop at each occluder position (rises are not drops) and
@@ -43,7 +43,9 @@ def drop_share(maps, box) -> DropShare:
 
         inside = Σ_{pixels in box} D / Σ_{all covered pixels} D,        chance = |box ∩ covered| / |covered|.
 
-    ``inside`` is NaN when nothing drops.
+    ``inside`` is NaN when nothing drops. With ``of="activation"`` the same is computed for the feature map's total
+    activation (Fig. 7b): d[i, j] = max(0, a(unoccluded) − activation[i, j]) — does the map lose its activity when the
+    occluder covers the object?
 
     Example:
         >>> import torch
@@ -53,7 +55,15 @@ def drop_share(maps, box) -> DropShare:
         >>> round(drop_share(m, (0, 0, 56, 112)).chance, 2)
         0.5
     """
-    heat = to_pixels((maps.unoccluded_prob - maps.prob).clamp(min=0), maps)
+    if of == "prob":
+        drop = maps.unoccluded_prob - maps.prob
+    elif of == "activation":
+        if maps.activation is None:
+            raise ValueError("of: 'activation' needs maps computed with a layer (layer=None skipped Fig. 7b)")
+        drop = maps.unoccluded_activation - maps.activation
+    else:
+        raise ValueError(f"of: expected 'prob' or 'activation', got {of!r}")
+    heat = to_pixels(drop.clamp(min=0), maps)
     covered = ~heat.isnan()
     inside = box_mask(box, maps.image_shape) & covered
     total = heat[covered].sum()
@@ -82,3 +92,28 @@ def flip_share(maps, to: int, box=None) -> float:
     if not keep.any():
         return float("nan")
     return float((maps.label[keep] == to).float().mean())
+
+
+def value_at(maps, values: torch.Tensor, point) -> float:
+    """``values`` (n_y, n_x) — e.g. ``maps.prob`` or ``maps.activation`` — at the occluder position whose centre
+    (y_i + size/2, x_j + size/2) is nearest to ``point`` = (x, y) in pixels, e.g. a keypoint of the embedded world
+    ("what does the classifier say when the wheel is covered?", §4.2, Fig. 7 row 2).
+
+    Example:
+        >>> import torch
+        >>> from zfcourse.models import course_model
+        >>> from zfcourse.occlusion import occlusion_maps
+        >>> _ = torch.manual_seed(0); m = occlusion_maps(course_model(), torch.zeros(3, 112, 112), 0, size=16, stride=8)
+        >>> value_at(m, m.prob, (8.0, 8.0)) == float(m.prob[0, 0])
+        True
+    """
+    if values.shape != maps.prob.shape:
+        raise ValueError(f"values: expected one value per occluder position {tuple(maps.prob.shape)}, "
+                         f"got {tuple(values.shape)}")
+    if len(point) != 2:
+        raise ValueError(f"point: expected (x, y) in pixels, got {point!r}")
+    x, y = (float(v) for v in point)
+    half = maps.size / 2
+    i = int(((maps.ys.double() + half) - y).abs().argmin())
+    j = int(((maps.xs.double() + half) - x).abs().argmin())
+    return float(values[i, j])
