@@ -92,3 +92,15 @@ def test_bad_input():
         conv_weights(3)
     with pytest.raises(ValueError, match="snapshots: epoch 1 has no conv1 weights"):
         weight_correlation({1: {"features.conv1.weight": torch.zeros(2, 2)}}, a)
+
+
+def test_weight_progress_is_distance_travelled_on_each_layers_own_scale():
+    from zfcourse.evolution import weight_progress
+
+    a, b = models()
+    mid = {k: (va + vb) / 2 for (k, va), vb in zip(conv_weights(a).items(), conv_weights(b).values())}
+    prog = weight_progress({1: a, 5: mid, 9: b}, b)
+    for name, p in prog.items():
+        assert p == pytest.approx([0.0, 0.5, 1.0], abs=1e-6)
+    with pytest.raises(ValueError, match="snapshots: expected at least one epoch"):
+        weight_progress({}, b)

@@ -8,6 +8,8 @@ considerable number of epochs (40–50)". To check that on the course model this
 
 * :func:`weight_correlation` — the Pearson correlation ρ_l(e) = corr(vec W_l(e), vec W_l(final)) of each epoch's conv
   weights with the final ones (1 = the filters have arrived; a layer has converged when ρ stops moving towards 1);
+* :func:`weight_progress` — π_l(e) = 1 − ‖W_l(e) − W_l(final)‖ / ‖W_l(first) − W_l(final)‖, the share of its own path
+  a layer has travelled (ρ flatters layers that stay near their random start; π puts every layer on its own scale);
 * :func:`projection_similarity` — the cosine similarity of each epoch's projection with the last epoch's, per map
   (what the figure shows, as a number); and :func:`settled_epoch` — the first epoch from which a map's strongest
   image no longer changes (the paper's "sudden jumps in appearance" are changes of that image).
@@ -93,6 +95,34 @@ def weight_correlation(snapshots: dict, final) -> dict[str, list[float]]:
             w, u = weights[name].double().flatten(), v.double().flatten()
             w, u = w - w.mean(), u - u.mean()
             out[name].append(float(w @ u / (w.norm() * u.norm()).clamp_min(1e-12)))
+    return out
+
+
+def weight_progress(snapshots: dict, final) -> dict[str, list[float]]:
+    r"""How far along its own path each conv layer is: π_l(e) = 1 − ‖W_l(e) − W_l(final)‖ / ‖W_l(first) − W_l(final)‖,
+    with "first" the first epoch of ``snapshots`` (0 there, 1 at the final weights).
+
+    :func:`weight_correlation` compares weights to the final ones, so a layer whose weights stay close to their random
+    initialisation (wide layers move little, relative to their size) looks "converged" from the start; π measures
+    each layer's travel on its own scale, which makes layers comparable.
+
+    Example:
+        >>> from zfcourse.models import course_model
+        >>> a, b = course_model(), course_model()
+        >>> [round(v, 6) for v in weight_progress({1: a, 2: b}, b)["conv3"]]
+        [0.0, 1.0]
+    """
+    last = {_layer_of(k): v.double() for k, v in conv_weights(final).items() if k.endswith("weight")}
+    states = [{_layer_of(k): v.double() for k, v in conv_weights(s).items() if k.endswith("weight")}
+              for s in snapshots.values()]
+    if not states:
+        raise ValueError("snapshots: expected at least one epoch")
+    out = {}
+    for name, v in last.items():
+        if any(name not in st or st[name].shape != v.shape for st in states):
+            raise ValueError(f"snapshots: every epoch needs {name} weights of shape {tuple(v.shape)}")
+        start = (states[0][name] - v).norm().clamp_min(1e-12)
+        out[name] = [float(1 - (st[name] - v).norm() / start) for st in states]
     return out
 
 
@@ -194,13 +224,14 @@ def plot_evolution(evo: Evolution, layers=None, height_per_row: float = 0.62, ti
     layers = evo.layers if layers is None else [l for l in evo.layers if l in layers or l.split(".")[-1] in layers]
     rows = [(l, j) for l in layers for j in range(len(evo.channels[l]))]
     n_epochs = len(evo.epochs)
-    fig, axes = plt.subplots(len(rows), 1, figsize=(1.0 + 0.62 * n_epochs, 0.35 + height_per_row * len(rows)),
-                             squeeze=False)
+    fig, axes = plt.subplots(len(rows), 1, figsize=(1.4 + 0.62 * n_epochs, 0.45 + height_per_row * len(rows)),
+                             squeeze=False, gridspec_kw={"hspace": 0.08})
     for ax, (layer, j) in zip(axes[:, 0], rows):
         tiles = show_projection(evo.projections[layer][:, j])      # (E, r, r, 3)
         gap = max(1, tiles.shape[1] // 10)
-        ax.imshow(mosaic(tiles, n_epochs, gap=gap), interpolation="nearest")
-        ax.set_xticks([(tiles.shape[2] + gap) * e + tiles.shape[2] / 2 - 0.5 for e in range(n_epochs)])
+        # every row spans n_epochs × 1 data units whatever the tile size, so rows of all layers line up
+        ax.imshow(mosaic(tiles, n_epochs, gap=gap), interpolation="nearest", extent=(0, n_epochs, 1, 0))
+        ax.set_xticks([e + 0.5 for e in range(n_epochs)])
         ax.set_xticklabels([str(e) for e in evo.epochs] if ax is axes[0, 0] else [], fontsize=7)
         ax.xaxis.tick_top()
         ax.tick_params(length=0)
@@ -210,7 +241,7 @@ def plot_evolution(evo: Evolution, layers=None, height_per_row: float = 0.62, ti
         for s in ax.spines.values():
             s.set_visible(False)
     fig.suptitle(title or "strongest activation per map, projected, at each saved epoch", fontsize=9)
-    fig.tight_layout(h_pad=0.15)
+    fig.subplots_adjust(left=1.1 / fig.get_figwidth(), right=0.98, top=1 - 0.45 / fig.get_figheight(), bottom=0.01)
     return fig
 
 
