@@ -1,0 +1,66 @@
+"""Chapter 2's helpers: the worked unpooling example (Fig. 1 bottom) and the projection explorer (§2.1)."""
+import matplotlib
+import pytest
+import torch
+from torch import nn
+
+from zfcourse.deconv import project
+from zfcourse.deconv.explorer import draw_projection, projectable_layers, projection_explorer
+from zfcourse.deconv.worked import plot_unpooling, unpooling_example, windows_of
+from zfcourse.models import course_model
+
+matplotlib.use("Agg")
+torch.set_num_threads(1)
+POOL = nn.MaxPool2d(3, 2, ceil_mode=True)
+X = torch.tensor([[1., 0, 2, 0], [0, 3, 0, 10], [2, 0, 9, 0], [0, 1, 0, 12]])
+
+
+def test_unpooling_adds_where_windows_share_a_switch():
+    ex = unpooling_example(X, POOL, signal=[[1., 2], [3, 4]])
+    assert ex.switches.tolist() == [[10, 7], [10, 15]]
+    assert ex.pooled.tolist() == [[9, 10], [9, 12]]
+    assert ex.unpooled[2, 2] == 1 + 3 and ex.unpooled[1, 3] == 2 and ex.unpooled[3, 3] == 4
+    assert ex.unpooled.sum() == ex.signal.sum()          # nothing lost: the adjoint keeps every contribution
+    assert ex.overwritten.sum() < ex.signal.sum()        # max_unpool2d drops one of the shared writes
+    # adjoint identity ⟨U(y), z⟩ = ⟨y, P_s(z)⟩ for any z
+    z = torch.randn(4, 4, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close((ex.unpooled * z).sum(), (ex.signal * z.flatten()[ex.switches]).sum())
+
+
+def test_windows_hold_their_switches_and_cover_the_map():
+    g = torch.Generator().manual_seed(1)
+    for pool, side in [(POOL, 4), (POOL, 7), (nn.MaxPool2d(2), 6), (nn.MaxPool2d(3, 2, padding=1), 7)]:
+        ex = unpooling_example(torch.randn(side, side, generator=g), pool)
+        covered = torch.zeros(side, side, dtype=torch.bool)
+        for (y0, y1, x0, x1), s in zip(ex.windows, ex.switches.flatten().tolist()):
+            y, x = divmod(s, side)
+            assert y0 <= y < y1 and x0 <= x < x1
+            assert ex.x[y, x] == ex.x[y0:y1, x0:x1].max()
+            covered[y0:y1, x0:x1] = True
+        assert covered.all()
+    assert len(windows_of(POOL, (2, 2), (4, 4))) == 4
+
+
+def test_unpooling_example_bad_input():
+    with pytest.raises(ValueError, match="x: expected a 2-D map"):
+        unpooling_example(torch.zeros(1, 4, 4), POOL)
+    with pytest.raises(ValueError, match=r"signal: expected the pooled shape \(2, 2\)"):
+        unpooling_example(X, POOL, signal=torch.ones(3, 3))
+    assert len(plot_unpooling(unpooling_example(X, POOL)).axes) == 5
+
+
+def test_explorer_draws_the_projection_of_the_strongest_unit(monkeypatch):
+    monkeypatch.setattr("matplotlib.pyplot.show", lambda: None)
+    torch.manual_seed(0)
+    model = course_model(num_classes=12).eval()
+    images = torch.randn(3, 3, 112, 112, generator=torch.Generator().manual_seed(2)) * 60
+    fig, p, a = draw_projection(model, images, "features.relu3", 5, index=2, rectify="guided")
+    torch.testing.assert_close(p, project(model, images[2:3], "relu3", 5, rectify="guided"))
+    assert len(fig.axes) == 3 and a >= 0
+    w = projection_explorer(model, images, "conv2", channel=1)
+    assert w.children[0].children[0].value == "features.conv2"
+    assert "features.pool5" in projectable_layers(model) and "features.norm1" not in projectable_layers(model)
+    with pytest.raises(ValueError, match="index: expected 0..2"):
+        draw_projection(model, images, "features.relu3", 0, index=3)
+    with pytest.raises(KeyError, match="layer: expected one of"):
+        projection_explorer(model, images, "norm1")
