@@ -61,6 +61,7 @@ def noclip_run(cfg=None) -> Path:
         quick = cfg is None or cfg.quick
         args = ["--out", str(out), "--quiet"] + NOCLIP_ARGS + (QUICK_ARGS if quick else [])
         args += ["--device", str(cfg.device)] if cfg is not None else []
-        print(f"No shipped no-clipping run: training {'a quick stand-in' if quick else 'it'} into {out} …")
+        print(f"No shipped no-clipping run: training {'a quick stand-in' if quick else 'it'} into "
+              f"{out.relative_to(REPO_ROOT)} …")
         main(args + (["--resume"] if (out / "checkpoint.pt").exists() else []))
     return out
