@@ -83,7 +83,10 @@ def _label_panel(ax, picture, maps, class_names, ext):
 def plot_figure_7(rows, class_names, display=to_image, size: float = 2.3):
     """Fig. 7: one row of five panels per entry of ``rows``, each a dict with keys ``image``, ``maps`` and optionally
     ``projection`` and ``box`` (see :func:`draw_row`). Returns the figure."""
-    fig, axes = plt.subplots(len(rows), 5, figsize=(5 * size + 1.5, size * len(rows)), squeeze=False)
+    # Panel (c) holds the image's projection beside a mosaic of others: give it about twice the width of the rest.
+    wide = 2.0 if any(row.get("projection") is not None for row in rows) else 1.0
+    fig, axes = plt.subplots(len(rows), 5, figsize=((4 + wide) * size + 1.5, size * len(rows)), squeeze=False,
+                             gridspec_kw=dict(width_ratios=(1, 1, wide, 1, 1)))
     for i, row in enumerate(rows):
         draw_row(axes[i], row["image"], row["maps"], class_names, row.get("projection"), row.get("box"), display,
                  titles=i == 0)
