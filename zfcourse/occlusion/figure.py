@@ -52,8 +52,9 @@ def draw_row(axes, image, maps, class_names, projection=None, box=None, display=
             im = ax.imshow(values.numpy(), cmap=cmap, extent=ext, alpha=0.8,
                            **(dict(vmin=0, vmax=1) if cmap == "jet" else {}))
             plt.colorbar(im, ax=ax, fraction=0.046, pad=0.02).ax.tick_params(labelsize=7)
-    axes[1].set_xlabel("" if maps.feature_map is None else f"{maps.layer.split('.')[-1]} map {maps.feature_map}",
-                       fontsize=8)
+    if maps.feature_map is not None:  # "relu5 map 7"; torchvision's index names keep their prefix ("features.11")
+        short = maps.layer.split(".")[-1]
+        axes[1].set_xlabel(f"{maps.layer if short.isdigit() else short} map {maps.feature_map}", fontsize=8)
     axes[3].set_xlabel(class_names[maps.target], fontsize=8)
     _label_panel(axes[4], picture, maps, class_names, ext)
     if projection is not None:
