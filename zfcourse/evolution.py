@@ -224,7 +224,7 @@ def plot_evolution(evo: Evolution, layers=None, height_per_row: float = 0.62, ti
     layers = evo.layers if layers is None else [l for l in evo.layers if l in layers or l.split(".")[-1] in layers]
     rows = [(l, j) for l in layers for j in range(len(evo.channels[l]))]
     n_epochs = len(evo.epochs)
-    fig, axes = plt.subplots(len(rows), 1, figsize=(1.4 + 0.62 * n_epochs, 0.45 + height_per_row * len(rows)),
+    fig, axes = plt.subplots(len(rows), 1, figsize=(1.4 + 0.62 * n_epochs, 0.55 + height_per_row * len(rows)),
                              squeeze=False, gridspec_kw={"hspace": 0.08})
     for ax, (layer, j) in zip(axes[:, 0], rows):
         tiles = show_projection(evo.projections[layer][:, j])      # (E, r, r, 3)
@@ -240,8 +240,9 @@ def plot_evolution(evo: Evolution, layers=None, height_per_row: float = 0.62, ti
                       va="center", fontsize=7)
         for s in ax.spines.values():
             s.set_visible(False)
-    fig.suptitle(title or "strongest activation per map, projected, at each saved epoch", fontsize=9)
-    fig.subplots_adjust(left=1.1 / fig.get_figwidth(), right=0.98, top=1 - 0.45 / fig.get_figheight(), bottom=0.01)
+    fig.suptitle(title or "strongest activation per map, projected, at each saved epoch", fontsize=9,
+                 y=1 - 0.08 / fig.get_figheight())
+    fig.subplots_adjust(left=1.1 / fig.get_figwidth(), right=0.98, top=1 - 0.55 / fig.get_figheight(), bottom=0.01)
     return fig
 
 
