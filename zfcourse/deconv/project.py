@@ -87,7 +87,7 @@ def project(model: nn.Module, images: torch.Tensor, layer: str | int, channel, p
         channel: the feature map, an int or a (B,) integer tensor (one per image).
         position: the unit (y, x) in that map: None (each image's strongest unit of that channel), a pair, or (B, 2).
         rectify: ``"deconv"`` (the paper: ReLU of the signal), ``"backprop"`` (the forward pass's binary mask: the
-            plain gradient, "significantly less clear" in §2.1's comparison) or ``"guided"`` (both).
+            plain gradient, the alternative §2.1's rectification departs from) or ``"guided"`` (both).
 
     Returns:
         (B, 3, H, W) projections in input space, zero outside the unit's receptive field.
