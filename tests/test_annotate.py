@@ -1,5 +1,7 @@
 """Tests of the keypoint JSON file and the ipywidgets annotation tool (§4.3 on your own images)."""
+import io
 import json
+import sys
 
 import matplotlib
 import numpy as np
@@ -49,6 +51,90 @@ def test_tool_edits_saves_and_reloads(tmp_path):
     assert "saved" in ui.children[2].children[1].value
     again = AnnotationTool(images, names=["a.png", "b.png"], path=path)
     assert again.annotations == tool.annotations
+
+
+def _click_at(tool, x, y, index=0):
+    """The ipyevents click dict for the centre of image pixel (x, y) on the preview (dataX/dataY: PNG pixels)."""
+    vh, vw = tool._view_shape(index)
+    h, w = tool.images[index].shape[:2]
+    return {"event": "click", "dataX": round((x + 0.5) * vw / w), "dataY": round((y + 0.5) * vh / h)}
+
+
+def test_preview_png_has_the_known_size_and_pixels_line_up():
+    from PIL import Image
+
+    img = np.zeros((40, 60, 3), np.uint8)
+    img[20, 10] = 255                                                            # one white pixel at (x=10, y=20)
+    tool = AnnotationTool([img], keypoints=("nose",), annotations={"image_0": {"nose": (50, 5)}})
+    png = np.asarray(Image.open(io.BytesIO(tool._render(0))).convert("RGB"))
+    assert png.shape[:2] == tool._view_shape(0) == (299, 448)                   # longer side 448, aspect kept
+    ys, xs = np.nonzero((png > 200).all(axis=2)[:, :200])                       # the white pixel, enlarged (not the label)
+    assert {tool._click_pixel({"dataX": u + 0.5, "dataY": v + 0.5}) for u, v in zip(xs, ys)} == {(10.0, 20.0)}
+
+
+def test_click_places_the_keypoint_and_moves_on():
+    tool = AnnotationTool([np.zeros((40, 60, 3), np.uint8), np.zeros((50, 50, 3), np.uint8)], names=["a", "b"])
+    assert tool._point == "left_eye"
+    assert tool._on_click(_click_at(tool, 12, 7)) == ("left_eye", (12.0, 7.0))
+    assert tool.annotations["a"]["left_eye"] == (12.0, 7.0) and tool._point == "right_eye"
+    assert tool._on_click(_click_at(tool, 40, 8))[0] == "right_eye"
+    assert tool._on_click(_click_at(tool, 26, 30)) == ("nose", (26.0, 30.0))
+    assert tool._point == "left_eye"                                             # wraps round after the last one
+    assert tool.annotations["b"] == AnnotationTool([np.zeros((50, 50, 3))], names=["b"]).annotations["b"]  # untouched
+    # relativeX/relativeY: page pixels, here the 448-pixel preview shown at half size (224×149.5 on the page)
+    page = {"relativeX": 112.0, "relativeY": 74.75, "boundingRectWidth": 224.0, "boundingRectHeight": 149.5}
+    assert tool._click_pixel(page) == (30.0, 20.0)
+
+
+def test_clicks_outside_the_picture_are_ignored_and_edges_clamped():
+    tool = AnnotationTool([np.zeros((40, 60, 3), np.uint8)])
+    before = dict(tool.annotations["image_0"])
+    vh, vw = tool._view_shape(0)
+    for event in ({"dataX": -1, "dataY": 10}, {"dataX": 10, "dataY": vh + 1}, {"dataX": vw + 3, "dataY": -2},
+                  {"dataX": float("nan"), "dataY": 3}):
+        assert tool._on_click(event) is None
+    assert tool.annotations["image_0"] == before and tool._point == "left_eye"      # nothing moved, same keypoint
+    assert tool._click_pixel({"dataX": vw, "dataY": vh}) == (59.0, 39.0)           # the far edge: the last pixel
+    assert tool._click_pixel({"dataX": 0, "dataY": 0}) == (0.0, 0.0)
+    with pytest.raises(ValueError, match="^event: expected dataX/dataY"):
+        tool._on_click({"x": 3})
+    with pytest.raises(TypeError, match="^event: "):
+        tool._on_click([3, 4])
+
+
+def test_widget_click_updates_keypoint_sliders_and_preview():
+    pytest.importorskip("ipyevents")
+    tool = AnnotationTool([np.zeros((40, 60, 3), np.uint8), np.zeros((50, 50, 3), np.uint8)], names=["a", "b"])
+    ui = tool.widget
+    (image, point), (x, y) = ui.children[0].children, ui.children[1].children
+    status, picture = ui.children[2].children[1], ui.children[3]
+    assert tool.clicks and "click" in status.value
+    image.value = 1
+    shown = picture.value
+    tool._events._handle_mouse_msg(None, _click_at(tool, 33, 21, index=1), None)   # what ipyevents calls on a click
+    assert tool.annotations["b"]["left_eye"] == (33.0, 21.0)
+    assert point.value == "right_eye" and (x.value, y.value) == tuple(int(v) for v in tool.annotations["b"]["right_eye"])
+    assert picture.value != shown and "left_eye at (33, 21); next: right_eye" in status.value
+    tool._events._handle_mouse_msg(None, {"event": "click", "dataX": -5, "dataY": 3}, None)
+    assert point.value == "right_eye" and "outside" in status.value
+    point.value = "nose"                                                         # choosing a keypoint by hand
+    tool._events._handle_mouse_msg(None, _click_at(tool, 25, 40, index=1), None)
+    assert tool.annotations["b"]["nose"] == (25.0, 40.0) and point.value == "left_eye"
+
+
+def test_tool_works_without_ipyevents(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "ipyevents", None)                          # `import ipyevents` now fails
+    tool = AnnotationTool([np.zeros((40, 60, 3), np.uint8)], names=["a.png"], path=tmp_path / "a.json", size=5)
+    ui = tool.widget
+    assert not tool.clicks and tool._events is None
+    (_, point), (x, y) = ui.children[0].children, ui.children[1].children
+    assert "sliders" in ui.children[2].children[1].value and "click" not in ui.children[2].children[1].value
+    shown = ui.children[3].value
+    point.value = "nose"
+    x.value, y.value = 3, 38
+    assert tool.annotations["a.png"]["nose"] == (3.0, 38.0) and ui.children[3].value != shown   # live preview
+    ui.children[2].children[0].click()                                          # Save
+    assert load_annotations(tmp_path / "a.json")["a.png"]["nose"] == (3.0, 38.0)
 
 
 def test_tool_bad_input():

@@ -1,10 +1,13 @@
 """An ipywidgets tool to place left eye, right eye and nose on your own images, for §4.3 on real photos (e.g. in Colab).
 
-Sliders, not clicks: clicking on a figure needs ipympl/ipyevents/ipycanvas, which the course does not depend on
-(DESIGN: ``%matplotlib inline`` + ipywidgets only), and the same sliders work in Jupyter, Colab and VS Code. Pick the
-image and the keypoint in the dropdowns, move the x/y sliders; the preview redraws (matplotlib in an Output widget,
-``plt.show()`` inside the callback) with the point — and, with ``size``, the mask square §4.3 will use — and
-"Save" writes the JSON file that :func:`~zfcourse.correspondence.load_annotations` reads.
+Pick the image and the keypoint in the dropdowns, then either *click* on the picture (when the ``ipyevents`` package
+can be imported; it works in Jupyter and, with its custom widget manager, which the tool switches on, in Colab) or move
+the x/y sliders (always there: the fallback where clicks are not available, and for fine adjustment). The preview is an
+``ipywidgets.Image``: the picture with the points — and, with ``size``, the mask square §4.3 will use — drawn by
+matplotlib into a PNG of a known size, so a click's position in the PNG converts back to image pixels. A click puts the
+chosen keypoint on the pixel under the pointer and moves on to the next keypoint (left eye → right eye → nose → left
+eye), so three clicks annotate an image. "Save" writes the JSON file that :func:`~zfcourse.correspondence.load_annotations`
+reads.
 
 For the static book, :meth:`AnnotationTool.draw` draws the default view once as an ordinary figure.
 
@@ -16,6 +19,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import io
+import math
+import sys
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -26,6 +33,8 @@ from .masks import square_box
 # Where a keypoint starts before you move it, as fractions (x/W, y/H) of a frontal face filling the image.
 _START = {"left_eye": (0.35, 0.4), "right_eye": (0.65, 0.4), "nose": (0.5, 0.62)}
 _COLOURS = {"left_eye": "tab:cyan", "right_eye": "tab:orange", "nose": "tab:pink"}
+_VIEW_PX = 448         # the preview PNG's longer side in screen pixels (a 112-pixel face is shown 4× enlarged)
+_VIEW_DPI = 100
 
 
 def as_display(image) -> np.ndarray:
@@ -70,8 +79,24 @@ def draw_keypoints(image, points: dict, size: int | None = None, ax=None, title:
     return ax
 
 
+def _click_events():
+    """ipyevents' ``Event`` widget class, or None where the package cannot be imported (then: sliders only)."""
+    try:
+        from ipyevents import Event
+    except ImportError:
+        return None
+    if "google.colab" in sys.modules:      # Colab draws third-party widgets only with its custom widget manager
+        try:
+            from google.colab import output
+            output.enable_custom_widget_manager()
+        except Exception:                  # an older Colab: clicks may not arrive; the sliders still work
+            pass
+    return Event
+
+
 class AnnotationTool:
-    """Place ``keypoints`` on ``images`` with sliders and a live preview; save them as JSON for §4.3's analysis.
+    """Place ``keypoints`` on ``images`` by clicking (with ``ipyevents``) or with sliders, with a live preview; save
+    them as JSON for §4.3's analysis on your own photos.
 
     Args:
         images: pictures in display space (PIL images, (H, W, 3) arrays, or (3, H, W) tensors).
@@ -81,7 +106,8 @@ class AnnotationTool:
         size: if given, the preview also shows the size×size mask square on each keypoint.
         annotations: starting points {name: {keypoint: (x, y)}} (override the file).
 
-    Attributes: ``annotations`` (the current points, updated live), ``widget`` (built on first access).
+    Attributes: ``annotations`` (the current points, updated live), ``widget`` (built on first access),
+    ``clicks`` (whether the widget takes clicks: ``ipyevents`` could be imported; set when the widget is built).
     """
 
     def __init__(self, images, names=None, path=None, keypoints=KEYPOINTS, size: int | None = None, annotations=None):
@@ -93,6 +119,8 @@ class AnnotationTool:
             raise ValueError(f"names: expected {len(self.images)} distinct names, got {self.names}")
         self.path = Path(path) if path is not None else None
         self.keypoints, self.size = tuple(keypoints), size
+        if not self.keypoints:
+            raise ValueError("keypoints: expected at least one keypoint name to place")
         sizes = {n: im.shape[:2] for n, im in zip(self.names, self.images)}
         start = load_annotations(self.path, sizes) if self.path is not None and self.path.exists() else {}
         start.update(check_annotations(annotations, sizes) if annotations else {})
@@ -102,14 +130,15 @@ class AnnotationTool:
             default = {kp: (round(fx * (w - 1)), round(fy * (h - 1))) for kp, (fx, fy) in
                        ((kp, _START.get(kp, (0.5, 0.5))) for kp in self.keypoints)}
             self.annotations[name] = {**default, **start.get(name, {})}
-        self._widget = None
+        self._widget, self._events, self.clicks = None, None, False
+        self._index, self._point = 0, self.keypoints[0]       # what a click places: image index, keypoint name
 
     def draw(self, index: int = 0, ax=None):
         """Draw image ``index`` with its current keypoints once, as an ordinary figure (the tool's default view)."""
         name = self.names[index]
         own = ax is None
         ax = draw_keypoints(self.images[index], self.annotations[name], self.size, ax=ax, title=name)
-        if own:            # inline backend: show now, so the figure lands in this cell (or in the preview Output)
+        if own:            # inline backend: show now, so the figure lands in this cell
             plt.show()
         return ax
 
@@ -121,9 +150,77 @@ class AnnotationTool:
         sizes = {n: im.shape[:2] for n, im in zip(self.names, self.images)}
         return save_annotations(path, self.annotations, sizes)
 
+    def _view_shape(self, index: int = 0) -> tuple[int, int]:
+        """(height, width) in screen pixels of the preview PNG of image ``index``: the image scaled so its longer side
+        is 448 pixels (aspect kept, each side at least 1)."""
+        h, w = self.images[index].shape[:2]
+        scale = _VIEW_PX / max(h, w)
+        return max(1, round(h * scale)), max(1, round(w * scale))
+
+    def _render(self, index: int = 0) -> bytes:
+        """PNG bytes of image ``index`` with its current keypoints (and mask squares), exactly :meth:`_view_shape`
+        pixels, the image filling it edge to edge — the preview that clicks are placed on."""
+        from matplotlib.figure import Figure
+        from PIL import Image
+
+        vh, vw = self._view_shape(index)
+        h, w = self.images[index].shape[:2]
+        fig = Figure(figsize=((vw + 0.01) / _VIEW_DPI, (vh + 0.01) / _VIEW_DPI), dpi=_VIEW_DPI)   # +0.01: no truncation
+        ax = fig.add_axes((0, 0, 1, 1))
+        draw_keypoints(self.images[index], self.annotations[self.names[index]], self.size, ax=ax)
+        ax.set_xlim(-0.5, w - 0.5)
+        ax.set_ylim(h - 0.5, -0.5)
+        ax.set_aspect("auto")                  # fill the figure: its aspect is the image's up to rounding
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=_VIEW_DPI)
+        png = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+        if png.size != (vw, vh):               # never seen; keeps the click arithmetic exact regardless
+            png = png.resize((vw, vh))
+        buf = io.BytesIO()
+        png.save(buf, format="png")
+        return buf.getvalue()
+
+    def _click_pixel(self, event: dict, index: int = 0) -> tuple[float, float] | None:
+        """The pixel (x, y) of image ``index`` under a click on its preview, or None for a click outside the picture.
+
+        ``event`` is the dict ipyevents sends: ``dataX``/``dataY`` are the position in the PNG's own pixels (ipyevents
+        rescales by the size shown on the page), else ``relativeX``/``relativeY`` with ``boundingRectWidth``/``Height``
+        (the position and size on the page). A position u (0 = the picture's left edge, V = its right edge, V the
+        PNG's width) lies over image column floor(u·W/V), W the image's width; a click exactly on the right or bottom
+        edge is put on the last pixel.
+        """
+        if not isinstance(event, dict):
+            raise TypeError(f"event: expected the dict an ipyevents click sends, got {type(event).__name__}")
+        vh, vw = self._view_shape(index)
+        h, w = self.images[index].shape[:2]
+        try:
+            if event.get("dataX") is not None and event.get("dataY") is not None:
+                u, v = float(event["dataX"]), float(event["dataY"])
+            else:
+                u = float(event["relativeX"]) * vw / float(event["boundingRectWidth"])
+                v = float(event["relativeY"]) * vh / float(event["boundingRectHeight"])
+        except (KeyError, TypeError, ValueError, ZeroDivisionError) as err:
+            raise ValueError("event: expected dataX/dataY, or relativeX/relativeY with boundingRectWidth/Height "
+                             f"(an ipyevents click), got keys {sorted(event)}") from err
+        if not (math.isfinite(u) and math.isfinite(v) and 0 <= u <= vw and 0 <= v <= vh):
+            return None
+        return float(min(math.floor(u * w / vw), w - 1)), float(min(math.floor(v * h / vh), h - 1))
+
+    def _on_click(self, event: dict):
+        """Put the current keypoint of the current image on the clicked pixel and move on to the next keypoint
+        (wrapping round). Returns (keypoint, (x, y)) placed, or None (click outside the picture: nothing changes)."""
+        xy = self._click_pixel(event, self._index)
+        if xy is None:
+            return None
+        placed = self._point
+        self.annotations[self.names[self._index]][placed] = xy
+        self._point = self.keypoints[(self.keypoints.index(placed) + 1) % len(self.keypoints)]
+        return placed, xy
+
     @property
     def widget(self):
-        """The ipywidgets UI (image and keypoint dropdowns, x/y sliders, Save, preview), built once."""
+        """The ipywidgets UI (image and keypoint dropdowns, x/y sliders, Save and a status line, the preview picture —
+        clickable when ipyevents is installed), built once."""
         if self._widget is None:
             self._widget = self._build()
         return self._widget
@@ -134,18 +231,20 @@ class AnnotationTool:
 
     def _build(self):
         import ipywidgets as W
-        image = W.Dropdown(options=[(n, i) for i, n in enumerate(self.names)], value=0, description="image")
-        point = W.Dropdown(options=list(self.keypoints), description="keypoint")
+        image = W.Dropdown(options=[(n, i) for i, n in enumerate(self.names)], value=self._index, description="image")
+        point = W.Dropdown(options=list(self.keypoints), value=self._point, description="keypoint")
         x, y = W.IntSlider(description="x", continuous_update=False), W.IntSlider(description="y", continuous_update=False)
-        save, status, out = W.Button(description="Save", icon="save"), W.Label(), W.Output()
+        save, status, picture = W.Button(description="Save", icon="save"), W.Label(), W.Image(format="png")
         syncing = [False]      # set while sliders are moved by code, so that does not count as an edit
+        Event = _click_events()
+        self.clicks = Event is not None
+        how = "click on the picture or move the sliders" if self.clicks else "move the sliders"
 
         def redraw():
-            with out:
-                out.clear_output(wait=True)
-                self.draw(image.value)
+            picture.value = self._render(image.value)
 
         def select(_=None):
+            self._index, self._point = image.value, point.value
             h, w = self.images[image.value].shape[:2]
             px, py = self.annotations[self.names[image.value]][point.value]
             syncing[0] = True
@@ -159,6 +258,18 @@ class AnnotationTool:
                 self.annotations[self.names[image.value]][point.value] = (float(x.value), float(y.value))
                 redraw()
 
+        def clicked(event):
+            done = self._on_click(event)
+            if done is None:
+                status.value = "that click was outside the picture"
+                return
+            placed, (px, py) = done
+            status.value = f"{placed} at ({px:g}, {py:g}); next: {self._point}"
+            if point.value != self._point:
+                point.value = self._point          # observers: sliders and preview follow
+            else:
+                select()
+
         def on_save(_):
             try:
                 status.value = f"saved {self.save()}"
@@ -170,5 +281,9 @@ class AnnotationTool:
         x.observe(move, "value")
         y.observe(move, "value")
         save.on_click(on_save)
+        if self.clicks:
+            self._events = Event(source=picture, watched_events=["click"])
+            self._events.on_dom_event(clicked)
         select()
-        return W.VBox([W.HBox([image, point]), W.HBox([x, y]), W.HBox([save, status]), out])
+        status.value = f"pick a keypoint, then {how}"
+        return W.VBox([W.HBox([image, point]), W.HBox([x, y]), W.HBox([save, status]), picture])
