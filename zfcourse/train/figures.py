@@ -68,7 +68,7 @@ def plot_filters(weights: dict, ncols: int = 12, common_scale: bool = True, size
             ax.imshow(tile.clip(0, 1), interpolation="nearest")
         axes[b * rows, 0].set_title(title, fontsize=9, loc="left")
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.35 / fig.get_figheight(), wspace=0.08,
-                        hspace=0.35)
+                        hspace=0.5)
     return fig
 
 
