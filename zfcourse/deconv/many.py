@@ -1,8 +1,9 @@
 """Many projections at once: top-9 of every conv5 map is 2,304 projections, so targets are stacked into the batch.
 
 Targets are grouped by image: the forward pass (and its switches) is computed once per image, then the seeds of that
-image's targets go down together, ``chunk`` at a time, picking their own image's switches. One projection costs about
-one forward pass of the trunk below the layer, whatever the number of targets per image.
+image's targets go down together, ``chunk`` at a time, picking their own image's switches. Each target goes down in
+a window over its own receptive field (:mod:`zfcourse.deconv.window`), not over whole maps, so one projection costs
+less than one forward pass of the trunk below the layer when the receptive field is smaller than the image.
 """
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import torch
 from torch import nn
 
 from .patches import crop, layer_geometry
-from .project import _channels, _positions, seeds
-from .reverse import check_rectify, reverse
+from .project import _channels, _positions
+from .reverse import check_rectify
 from .trace import check_images, record
+from .window import reverse_windows
 
 
 def check_targets(targets, n_images: int) -> torch.Tensor:
@@ -31,7 +33,9 @@ def project_many(model: nn.Module, images: torch.Tensor, layer: str | int, targe
     r"""Project many activations, several per image, with the deconvnet of §2.1: row n of ``targets`` gives one.
 
     Same maths as :func:`~zfcourse.deconv.project` (R(a · e_{c,y,x}) for a = A_l[image, c, y, x]), batched over
-    targets: images are recorded ``chunk`` at a time, and their targets' seeds go down ``chunk`` at a time.
+    targets: images are recorded ``chunk`` at a time, and their targets' seeds go down ``chunk`` at a time, each in a
+    window over its receptive field (:func:`~zfcourse.deconv.window.reverse_windows`; equal to the full-map way down
+    up to float rounding).
 
     Args:
         model, images, layer, rectify: as in :func:`~zfcourse.deconv.project`.
@@ -60,7 +64,7 @@ def project_many(model: nn.Module, images: torch.Tensor, layer: str | int, targe
             image, t = targets[part, 0] - start, targets[part]
             channel = _channels(t[:, 1], len(t), trace)
             pos = _positions(t[:, 2:], channel, trace)
-            p = reverse(trace, seeds(trace, image, channel, pos), image, rectify)
+            p = reverse_windows(trace, image, channel, pos, rectify)
             if crop_to_field:
                 p = crop(p, row, pos)
             if out is None:
