@@ -15,6 +15,7 @@ from torch import nn
 
 from .environment import DATA_DIR, REPO_ROOT
 from .models import course_model
+from .train.checkpoint import load_checkpoint
 
 COURSE_MODEL_DIR = DATA_DIR / "course_model"
 CACHE_DIR = REPO_ROOT / "cache" / "course_model"
@@ -49,7 +50,7 @@ def load_course_model(cfg=None, path=None, train_if_missing: bool = True) -> nn.
             raise FileNotFoundError(f"path: no {FINAL} in {path or course_model_dir(cfg)} and train_if_missing=False")
         file = _train_stand_in(cfg)
     model = course_model(num_classes=NUM_CLASSES)
-    state = torch.load(file, map_location="cpu", weights_only=True)
+    state = load_checkpoint(file)  # weights_only; a truncated file gets an error naming it
     model.load_state_dict({k: v.float() for k, v in state.items()})
     return model.to(device).eval()
 
@@ -66,13 +67,6 @@ def _find(path, cfg) -> Path | None:
 
 
 def _train_stand_in(cfg) -> Path:
-    from .train.cli import main
+    from .train.runs import train_if_missing
 
-    quick = cfg is None or cfg.quick
-    out = CACHE_DIR
-    args = ["--out", str(out), "--quiet"] + (["--epochs", "2", "--train-size", "1200", "--val-size", "240"] if quick else [])
-    if cfg is not None:
-        args += ["--device", str(cfg.device)]
-    print(f"No trained course model found: training {'a quick stand-in' if quick else 'it'} into {out} …")
-    main(args + (["--resume"] if (out / "checkpoint.pt").exists() else []))
-    return out / FINAL
+    return train_if_missing(CACHE_DIR, [], cfg, "course model") / FINAL

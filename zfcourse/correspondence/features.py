@@ -16,27 +16,15 @@ do not overwrite what was captured).
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import torch
 from torch import nn
 
 from ..models import resolve
+from ..models.modes import evaluating
 
 # Table 1's column label → the layer read. Use torchvision AlexNet indices for pretrained models, e.g.
 # {"Layer 5": "features.11", "Layer 7": "classifier.5"} (relu5 and relu7 there).
 LAYERS = {"Layer 5": "features.relu5", "Layer 7": "classifier.relu7"}
-
-
-@contextmanager
-def _eval(model: nn.Module):
-    # Dropout would make x_i and x̃_i differ by noise: Δ needs the deterministic (test-time) network.
-    was_training = model.training
-    model.eval()
-    try:
-        yield model
-    finally:
-        model.train(was_training)
 
 
 def layer_features(model: nn.Module, images: torch.Tensor, layers=LAYERS, batch_size: int = 64) -> dict[str, torch.Tensor]:
@@ -70,7 +58,7 @@ def layer_features(model: nn.Module, images: torch.Tensor, layers=LAYERS, batch_
              for label, m in modules.items()]
     device = next(model.parameters()).device
     try:
-        with _eval(model), torch.no_grad():
+        with evaluating(model), torch.no_grad():  # no dropout: x_i and x̃_i must differ only by the mask
             for start in range(0, images.shape[0], batch_size):
                 batch = images[start:start + batch_size]
                 # Pad the last batch to full size: the same image then goes through the same kernels whatever its

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..models.modes import evaluating
 from .data import batches
 from .topk import TopK
 from .trace import path
@@ -64,12 +65,10 @@ def top_k_layers(model: nn.Module, data, layers, k: int = 9, batch_size: int = 6
         raise ValueError(f"layers: a layer is named twice ({names})")
     deepest = max(names, key=lambda n: len(path(model, n)[1]))
     chain = path(model, deepest)[1]
-    was_training = model.training
-    model.eval()
     device = next(model.parameters()).device
     tables: dict[str, tuple | None] = {n: None for n in names}
     seen = 0
-    try:
+    with evaluating(model):
         for x in tqdm(batches(data, batch_size), desc=f"top-{k} × {len(names)} layers", disable=not progress,
                       leave=False):
             a = x.to(device)
@@ -79,8 +78,6 @@ def top_k_layers(model: nn.Module, data, layers, k: int = 9, batch_size: int = 6
                     best, where = a.flatten(2).max(2)
                     tables[name] = _merge(tables[name], best, where, a.shape[-1], seen, k)
             seen += len(x)
-    finally:
-        model.train(was_training)
     if seen == 0:
         raise ValueError("data: no images")
     return {n: TopK(n, *tables[n]) for n in names}

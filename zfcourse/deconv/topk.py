@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..models.modes import evaluating
 from .data import batches
 from .trace import path
 
@@ -66,12 +67,10 @@ def top_k(model: nn.Module, data, layer: str | int, k: int = 9, batch_size: int 
     if not isinstance(k, int) or k < 1:
         raise ValueError(f"k: expected a positive integer, got {k!r}")
     full, net = trunk(model, layer)
-    was_training = model.training
-    model.eval()
     device = next(model.parameters()).device
     values = image = position = None
     seen = 0
-    try:
+    with evaluating(model):
         for x in tqdm(batches(data, batch_size), desc=f"top-{k} {full}", disable=not progress, leave=False):
             a = net(x.to(device))
             w = a.shape[-1]
@@ -87,8 +86,6 @@ def top_k(model: nn.Module, data, layer: str | int, k: int = 9, batch_size: int 
             values, image = cand_v.gather(1, order), cand_i.gather(1, order)
             position = cand_p.gather(1, order[..., None].expand(-1, -1, 2))
             seen += len(a)
-    finally:
-        model.train(was_training)
     if values is None:
         raise ValueError("data: no images")
     return TopK(full, values, image, position)

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from .layers import resolve
+from .modes import evaluating
 
 
 @torch.no_grad()
@@ -30,12 +31,10 @@ def activations(model: nn.Module, images: torch.Tensor, layers=None) -> "Ordered
     found, hooks = {}, []
     for full, module in targets:
         hooks.append(module.register_forward_hook(lambda m, i, o, full=full: found.__setitem__(full, o.detach().clone())))
-    was_training = model.training
-    model.eval()
     try:
-        model(images)
+        with evaluating(model):
+            model(images)
     finally:
-        model.train(was_training)
         for h in hooks:
             h.remove()
     order = [name for name, _ in model.named_modules()]

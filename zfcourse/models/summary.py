@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from .modes import evaluating
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,7 @@ def geometry(model: nn.Module, input_size: int | None = None) -> list[LayerGeome
     x = torch.zeros(1, 3, size, size, device=next(model.parameters()).device)
     jump, rf, centre = 1, 1, (0.0)
     rows = []
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         for name, m in model.features.named_children():
             k, s, p = _kernel_stride_pad(m)
             x = m(x.clone())
@@ -84,8 +83,6 @@ def geometry(model: nn.Module, input_size: int | None = None) -> list[LayerGeome
             x = m(x)
             rows.append(LayerGeometry(f"classifier.{name}", type(m).__name__, "", tuple(x.shape[1:]),
                                       sum(q.numel() for q in m.parameters()), _multiply_adds(m, x), size, 0, (size - 1) / 2))
-    finally:
-        model.train(was_training)
     return rows
 
 

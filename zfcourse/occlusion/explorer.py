@@ -5,6 +5,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
 
+from ..models.modes import evaluating
 from ..plots import to_image
 from .figure import _box
 
@@ -14,13 +15,9 @@ def occluded_probs(model, image, y: int, x: int, size: int, fill=0.0) -> torch.T
     """softmax(f(x̃)) for ``image`` with the square [y, y+size) × [x, x+size) set to ``fill`` (one forward pass)."""
     occluded = image.clone()
     occluded[:, y:y + size, x:x + size] = torch.as_tensor(fill, dtype=image.dtype).reshape(-1, 1, 1)
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         device = next(model.parameters()).device
         return model(occluded[None].to(device))[0].softmax(-1).cpu()
-    finally:
-        model.train(was_training)
 
 
 def draw_occluder(model, image, target: int, class_names, y: int, x: int, size: int, fill=0.0, display=to_image,

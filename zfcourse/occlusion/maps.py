@@ -15,6 +15,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..models import resolve
+from ..models.modes import evaluating
 
 
 @dataclass
@@ -128,41 +129,38 @@ def occlusion_maps(model: nn.Module, image: torch.Tensor, target: int, size: int
     if layer is not None:
         layer, module = resolve(model, layer)
         hook = module.register_forward_hook(lambda m, i, out: totals.append(out.flatten(2).sum(-1)))
-    modes = [(m, m.training) for m in model.modules()]  # restored one by one: a wrapper's flag may differ from its parts'
-    model.eval()
     try:
-        logits0 = model(image[None].contiguous(memory_format=layout))
-        target = _check_target(target, logits0.shape[-1])
-        if layer is not None:
-            totals0 = totals.pop()[0]
-            if feature_map is None:
-                feature_map = int(totals0.argmax())
-            elif not 0 <= feature_map < totals0.numel():
-                raise ValueError(f"feature_map: expected a map of {layer} in 0..{totals0.numel() - 1}, got {feature_map}")
-        # Occluder masks as outer products of row and column indicators: no Python loop per image.
-        def band(starts, n):  # (len(starts), n): True where pixel index ∈ [start, start + size)
-            pixel = torch.arange(n, device=device)
-            starts = starts.to(device)[:, None]
-            return (pixel >= starts) & (pixel < starts + size)
-        rows, cols = band(ys, h), band(xs, w)
-        iy, ix = torch.meshgrid(torch.arange(len(ys)), torch.arange(len(xs)), indexing="ij")
-        iy, ix = iy.flatten().to(device), ix.flatten().to(device)
-        probs, labels, acts = [], [], []
-        starts = range(0, len(iy), batch_size)
-        show = progress if progress is not None else len(starts) > 4
-        for start in tqdm(starts, desc="occlusion", disable=not show, leave=False):
-            by, bx = iy[start:start + batch_size], ix[start:start + batch_size]
-            mask = rows[by][:, None, :, None] & cols[bx][:, None, None, :]                         # (B, 1, H, W)
-            logits = model(torch.where(mask, fill, image).contiguous(memory_format=layout))
-            probs.append(logits.softmax(-1)[:, target])
-            labels.append(logits.argmax(-1))
+        with evaluating(model):
+            logits0 = model(image[None].contiguous(memory_format=layout))
+            target = _check_target(target, logits0.shape[-1])
             if layer is not None:
-                acts.append(totals.pop()[:, feature_map])
+                totals0 = totals.pop()[0]
+                if feature_map is None:
+                    feature_map = int(totals0.argmax())
+                elif not 0 <= feature_map < totals0.numel():
+                    raise ValueError(f"feature_map: expected a map of {layer} in 0..{totals0.numel() - 1}, got {feature_map}")
+            # Occluder masks as outer products of row and column indicators: no Python loop per image.
+            def band(starts, n):  # (len(starts), n): True where pixel index ∈ [start, start + size)
+                pixel = torch.arange(n, device=device)
+                starts = starts.to(device)[:, None]
+                return (pixel >= starts) & (pixel < starts + size)
+            rows, cols = band(ys, h), band(xs, w)
+            iy, ix = torch.meshgrid(torch.arange(len(ys)), torch.arange(len(xs)), indexing="ij")
+            iy, ix = iy.flatten().to(device), ix.flatten().to(device)
+            probs, labels, acts = [], [], []
+            starts = range(0, len(iy), batch_size)
+            show = progress if progress is not None else len(starts) > 4
+            for start in tqdm(starts, desc="occlusion", disable=not show, leave=False):
+                by, bx = iy[start:start + batch_size], ix[start:start + batch_size]
+                mask = rows[by][:, None, :, None] & cols[bx][:, None, None, :]                         # (B, 1, H, W)
+                logits = model(torch.where(mask, fill, image).contiguous(memory_format=layout))
+                probs.append(logits.softmax(-1)[:, target])
+                labels.append(logits.argmax(-1))
+                if layer is not None:
+                    acts.append(totals.pop()[:, feature_map])
     finally:
         if hook is not None:
             hook.remove()
-        for m, mode in modes:
-            m.training = mode
     grid = (len(ys), len(xs))
     return OcclusionMaps(
         prob=torch.cat(probs).reshape(grid).cpu(), label=torch.cat(labels).reshape(grid).cpu(),

@@ -27,6 +27,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
+from ..models.modes import evaluating
 from .checkpoint import load_checkpoint, rng_state, save_atomic, set_rng_state
 from .clipping import clip_filter_rms_, filter_rms_by_layer
 from .collate import stack_collate
@@ -171,20 +172,18 @@ def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 256, device: 
     every W-th image and the sums are all-reduced, so every rank returns the same numbers.
     """
     device = torch.device(device) if device is not None else next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    indices = list(range(ctx.rank, len(dataset), ctx.world_size))
-    loader = DataLoader(torch.utils.data.Subset(dataset, indices), batch_size=batch_size, collate_fn=stack_collate)
-    cuda = device.type == "cuda"
-    sums = torch.zeros(3, dtype=torch.float64, device=device)
-    for x, y in loader:
-        x, y = _to(x, device, cuda and _is_channels_last(model)), y.to(device)
-        with torch.autocast("cuda", dtype=torch.bfloat16) if cuda else nullcontext():
-            scores = model(x).float()
-        sums += torch.stack([F.cross_entropy(scores, y, reduction="sum").double(),
-                             (scores.argmax(1) == y).sum().double(),
-                             torch.tensor(float(len(y)), dtype=torch.float64, device=device)])
-    model.train(was_training)
+    with evaluating(model):
+        indices = list(range(ctx.rank, len(dataset), ctx.world_size))
+        loader = DataLoader(torch.utils.data.Subset(dataset, indices), batch_size=batch_size, collate_fn=stack_collate)
+        cuda = device.type == "cuda"
+        sums = torch.zeros(3, dtype=torch.float64, device=device)
+        for x, y in loader:
+            x, y = _to(x, device, cuda and _is_channels_last(model)), y.to(device)
+            with torch.autocast("cuda", dtype=torch.bfloat16) if cuda else nullcontext():
+                scores = model(x).float()
+            sums += torch.stack([F.cross_entropy(scores, y, reduction="sum").double(),
+                                 (scores.argmax(1) == y).sum().double(),
+                                 torch.tensor(float(len(y)), dtype=torch.float64, device=device)])
     loss_sum, correct, n = all_sum(sums.tolist(), ctx, device)
     return loss_sum / n, correct / n
 

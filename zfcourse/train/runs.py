@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 from ..environment import DATA_DIR, REPO_ROOT
+from .checkpoint import load_checkpoint
 from .snapshots import list_snapshots
 
 NOCLIP_ARGS = ["--no-clip", "--epochs", "10", "--seed", "0"]
@@ -38,13 +39,12 @@ def final_conv(folder, epoch: int | None = None) -> dict[str, torch.Tensor]:
     if epoch is not None and epoch not in snaps:
         raise KeyError(f"epoch: no snapshot of epoch {epoch} in {folder}; saved: {sorted(snaps)}")
     if snaps:
-        snap = torch.load(snaps[max(snaps) if epoch is None else epoch], map_location="cpu", weights_only=True)
+        snap = load_checkpoint(snaps[max(snaps) if epoch is None else epoch], required=("conv",))
         return {k: v.float() for k, v in snap["conv"].items()}
     path = Path(folder) / "model.pt"
     if not path.is_file():
         raise FileNotFoundError(f"folder: neither snapshots/ nor model.pt in {folder}")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    return {k: v.float() for k, v in state.items() if ".conv" in k}
+    return {k: v.float() for k, v in load_checkpoint(path).items() if ".conv" in k}
 
 
 def noclip_run(cfg=None) -> Path:
@@ -54,14 +54,19 @@ def noclip_run(cfg=None) -> Path:
     shipped = data / "course_model_noclip"
     if (shipped / "history.json").is_file():
         return shipped
-    out = REPO_ROOT / "cache" / "course_model_noclip"
+    return train_if_missing(REPO_ROOT / "cache" / "course_model_noclip", NOCLIP_ARGS, cfg, "no-clipping run")
+
+
+def train_if_missing(out: Path, args: list[str], cfg=None, label: str = "run") -> Path:
+    """"Load it if it exists, else train it": run ``python -m zfcourse train --out out`` with ``args`` unless
+    ``out/model.pt`` exists (resuming a run that was cut off), and return ``out``. In quick mode (or with no ``cfg``)
+    :data:`QUICK_ARGS` shrink it to a two-epoch stand-in on 1,200 images; ``cfg.device`` is used when given."""
     if not (out / "model.pt").is_file():
         from .cli import main
 
         quick = cfg is None or cfg.quick
-        args = ["--out", str(out), "--quiet"] + NOCLIP_ARGS + (QUICK_ARGS if quick else [])
-        args += ["--device", str(cfg.device)] if cfg is not None else []
-        print(f"No shipped no-clipping run: training {'a quick stand-in' if quick else 'it'} into "
-              f"{out.relative_to(REPO_ROOT)} …")
-        main(args + (["--resume"] if (out / "checkpoint.pt").exists() else []))
+        cli_args = ["--out", str(out), "--quiet"] + list(args) + (QUICK_ARGS if quick else [])
+        cli_args += ["--device", str(cfg.device)] if cfg is not None else []
+        print(f"No shipped {label}: training {'a quick stand-in' if quick else 'it'} into {out} …")
+        main(cli_args + (["--resume"] if (out / "checkpoint.pt").exists() else []))
     return out

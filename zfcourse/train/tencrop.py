@@ -11,6 +11,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..data.preprocess import ten_crop
+from ..models.modes import evaluating
 
 
 @torch.no_grad()
@@ -31,19 +32,17 @@ def ten_crop_accuracy(model: nn.Module, images: torch.Tensor, labels, crop: int,
     if images.dim() != 4 or len(images) != len(labels):
         raise ValueError(f"images: expected (N, 3, S, S) with one label each, got {tuple(images.shape)} and "
                          f"{len(labels)} labels")
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    per_crop = torch.zeros(10)
-    mean_hits = 0
-    for i in tqdm(range(0, len(images), batch_size), desc="ten crops", leave=False, disable=not progress):
-        x = ten_crop(images[i:i + batch_size], crop)  # (b, 10, 3, crop, crop)
-        b = x.shape[0]
-        p = model(x.flatten(0, 1).to(device)).softmax(-1).view(b, 10, -1).cpu()
-        y = labels[i:i + b]
-        per_crop += (p.argmax(-1) == y[:, None]).sum(0).float()
-        mean_hits += int((p.mean(1).argmax(-1) == y).sum())
-    model.train(was_training)
+    with evaluating(model):
+        device = next(model.parameters()).device
+        per_crop = torch.zeros(10)
+        mean_hits = 0
+        for i in tqdm(range(0, len(images), batch_size), desc="ten crops", leave=False, disable=not progress):
+            x = ten_crop(images[i:i + batch_size], crop)  # (b, 10, 3, crop, crop)
+            b = x.shape[0]
+            p = model(x.flatten(0, 1).to(device)).softmax(-1).view(b, 10, -1).cpu()
+            y = labels[i:i + b]
+            per_crop += (p.argmax(-1) == y[:, None]).sum(0).float()
+            mean_hits += int((p.mean(1).argmax(-1) == y).sum())
     n = len(labels)
     per_crop = (per_crop / n).tolist()
     return {"centre": per_crop[4], "ten_crop": mean_hits / n, "per_crop": per_crop, "n": n}
