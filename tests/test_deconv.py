@@ -9,8 +9,7 @@ import torchvision
 from torch import nn
 
 from zfcourse.deconv import pool_with_switches, project, project_many, record, reverse, unpool
-from zfcourse.deconv.patches import crop, layer_geometry
-from zfcourse.models import geometry, krizhevsky, receptive_box, resolve, zfnet
+from zfcourse.models import crop, geometry, krizhevsky, layer_geometry, receptive_box, resolve, zfnet
 
 torch.set_num_threads(1)
 
@@ -154,7 +153,7 @@ def test_project_many_equals_project_and_crop():
     for n, (i, c, y, xx) in enumerate(targets.tolist()):
         one = project(model, x[i:i + 1], "conv5", c, (y, xx))
         torch.testing.assert_close(many[n:n + 1], one)
-        y0, y1, x0, x1 = receptive_box(row, y, xx, 112)
+        x0, y0, x1, y1 = receptive_box(row, y, xx, 112)
         outside = one.clone()
         outside[..., y0:y1, x0:x1] = 0
         assert outside.abs().max() == 0  # nothing leaks out of the receptive field
@@ -196,3 +195,56 @@ def test_overlapping_windows_add_where_max_unpool_overwrites():
     assert (s == 12).all()
     assert unpool(torch.ones_like(out), s, (5, 5))[0, 0, 2, 2] == 4
     assert F.max_unpool2d(torch.ones_like(out), s, 3, 2, output_size=(5, 5))[0, 0, 2, 2] == 1
+
+
+def test_overwriting_unpool_is_max_unpool2d():
+    """unpool="overwrite" is max_unpool2d with the last window (row-major) winning, as on the CPU."""
+    g = torch.Generator().manual_seed(3)
+    for pool, side in [(nn.MaxPool2d(3, 2), 27), (nn.MaxPool2d(3, 2, ceil_mode=True), 12), (nn.MaxPool2d(2), 8)]:
+        x = torch.randn(2, 4, side, side, generator=g)
+        out, s = pool_with_switches(x, pool)
+        y = torch.randn(out.shape, generator=g)
+        ref = F.max_unpool2d(y, s, pool.kernel_size, pool.stride, pool.padding, output_size=(side, side))
+        assert torch.equal(unpool(y, s, (side, side), mode="overwrite"), ref)
+    assert unpool(torch.ones(1, 1, 2, 2), torch.full((1, 1, 2, 2), 12), (5, 5), mode="overwrite").sum() == 1
+
+
+def test_project_overwrite_equals_patched_max_unpool():
+    """project(..., unpool="overwrite") is the deconvnet with every unpool replaced by max_unpool2d."""
+    torch.manual_seed(0)
+    model = zfnet(width=0.25).eval()
+    x = 60 * torch.randn(2, 3, 112, 112, generator=torch.Generator().manual_seed(4))
+    trace = record(model, x, "relu5")
+    signal = torch.zeros_like(trace.activation)
+    best = trace.activation[:, 7].flatten(1).argmax(1)
+    for n in range(2):
+        signal[n, 7].view(-1)[best[n]] = trace.activation[n, 7].view(-1)[best[n]]
+    for step in reversed(trace.steps):
+        m = step.module
+        if isinstance(m, nn.MaxPool2d):
+            signal = F.max_unpool2d(signal, step.switches, m.kernel_size, m.stride, m.padding, output_size=step.size)
+        elif isinstance(m, nn.ReLU):
+            signal = signal.clamp_min(0)
+        elif isinstance(m, nn.Conv2d):
+            signal = F.conv_transpose2d(signal, m.weight, None, m.stride, m.padding,
+                                        [step.size[i] - ((signal.shape[2 + i] - 1) * m.stride[i] - 2 * m.padding[i]
+                                                         + m.kernel_size[i]) for i in range(2)])
+    over = project(model, x, "relu5", 7, unpool="overwrite")
+    torch.testing.assert_close(over, signal, rtol=0, atol=1e-5 * signal.abs().max().item())
+    assert not torch.allclose(over, project(model, x, "relu5", 7))  # shared switches: the rules differ
+
+
+@pytest.mark.parametrize("rectify", ["deconv", "guided"])
+def test_project_many_honours_unpool(rectify):
+    torch.manual_seed(0)
+    model = zfnet(width=0.25).eval()
+    x = 60 * torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(5))
+    targets = torch.tensor([[0, 3, 0, 0], [1, 3, 12, 12], [1, 9, 5, 7], [0, 9, 6, 6]])
+    many = project_many(model, x, "relu5", targets, rectify=rectify, unpool="overwrite", chunk=2)
+    differ = []
+    for t, p in zip(targets.tolist(), many):
+        one = project(model, x[t[0]:t[0] + 1], "relu5", t[1], tuple(t[2:]), rectify=rectify, unpool="overwrite")
+        torch.testing.assert_close(p, one[0], rtol=0, atol=1e-5 * one.abs().max().item())
+        add = project(model, x[t[0]:t[0] + 1], "relu5", t[1], tuple(t[2:]), rectify=rectify)
+        differ.append(not torch.allclose(p, add[0]))
+    assert any(differ)  # the windowed path does not fall back to adding

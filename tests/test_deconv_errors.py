@@ -90,3 +90,45 @@ def test_bad_targets():
         project_many(MODEL, X, "conv5", torch.zeros(3, 3, dtype=torch.long))
     with pytest.raises(ValueError, match=r"targets: image indices must lie in 0..1"):
         project_many(MODEL, X, "conv5", torch.tensor([[2, 0, 0, 0]]))
+
+
+@pytest.mark.parametrize("images, match", [
+    (torch.full((2, 3, 112, 112), float("nan")), r"images: contains NaN or inf \(in image\(s\) \[0, 1\]\)"),
+    (X.clone().index_put_((torch.tensor([1]),), torch.tensor(float("inf"))), r"images: contains NaN or inf"),
+    (X.double(), r"images: expected torch.float32 like the model's weights, got torch.float64"),
+    (X.half(), r"images: expected torch.float32 like the model's weights, got torch.float16"),
+    (X[:0], r"images: the batch is empty"),
+    (X.to("meta"), r"images: on meta, but the model is on cpu")])
+def test_bad_images_at_the_public_boundary(images, match):
+    with pytest.raises(ValueError, match=match):
+        project(MODEL, images, "conv5", 0)
+    with pytest.raises(ValueError, match=match):
+        project_many(MODEL, images, "conv5", torch.zeros(0, 4, dtype=torch.long))
+
+
+def test_unknown_unpool_and_bad_chunk():
+    with pytest.raises(ValueError, match=r"unpool: expected one of \('add', 'overwrite'\), got 'max'"):
+        project(MODEL, X, "conv1", 0, unpool="max")
+    with pytest.raises(ValueError, match=r"unpool: expected one of"):
+        project_many(MODEL, X, "conv1", torch.tensor([[0, 0, 0, 0]]), unpool="max")
+    with pytest.raises(ValueError, match="chunk: expected a positive integer, got 0"):
+        project_many(MODEL, X, "conv1", torch.tensor([[0, 0, 0, 0]]), chunk=0)
+
+
+@pytest.mark.parametrize("data, match", [
+    (torch.full((3, 3, 112, 112), float("nan")), r"data: image 0 contains NaN or inf"),
+    (X.double(), r"data: images from 0 on are torch.float64; expected torch.float32"),
+    (torch.randn(4, 1, 112, 112), r"data: expected batches of RGB images \(B, 3, H, W\), got \(2, 1, 112, 112\)"),
+    (X[:0], r"data: no images")])
+def test_bad_data_for_top_k(data, match):
+    from zfcourse.features import top_k, top_k_layers
+    with pytest.raises(ValueError, match=match):
+        top_k(MODEL, data, "conv1", batch_size=2, progress=False)
+    with pytest.raises(ValueError, match=match):
+        top_k_layers(MODEL, data, ["conv1", "relu2"], batch_size=2, progress=False)
+
+
+def test_zero_batch_size_for_top_k():
+    from zfcourse.features import top_k
+    with pytest.raises(ValueError, match="batch_size: expected a positive integer, got 0"):
+        top_k(MODEL, X, "conv1", batch_size=0, progress=False)

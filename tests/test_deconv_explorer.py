@@ -4,9 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from zfcourse.deconv import project
-from zfcourse.deconv.explorer import draw_projection, projectable_layers, projection_explorer
-from zfcourse.deconv.worked import plot_unpooling, unpooling_example, windows_of
+from zfcourse.deconv import (draw_projection, plot_unpooling, project, projectable_layers, projection_explorer,
+                             unpooling_example, windows_of)
 from zfcourse.models import course_model
 
 matplotlib.use("Agg")
@@ -32,7 +31,7 @@ def test_windows_hold_their_switches_and_cover_the_map():
     for pool, side in [(POOL, 4), (POOL, 7), (nn.MaxPool2d(2), 6), (nn.MaxPool2d(3, 2, padding=1), 7)]:
         ex = unpooling_example(torch.randn(side, side, generator=g), pool)
         covered = torch.zeros(side, side, dtype=torch.bool)
-        for (y0, y1, x0, x1), s in zip(ex.windows, ex.switches.flatten().tolist()):
+        for (x0, y0, x1, y1), s in zip(ex.windows, ex.switches.flatten().tolist()):
             y, x = divmod(s, side)
             assert y0 <= y < y1 and x0 <= x < x1
             assert ex.x[y, x] == ex.x[y0:y1, x0:x1].max()

@@ -13,8 +13,8 @@ import torch
 import torchvision
 from torch import nn
 
-from zfcourse.deconv.patches import crop, origin
-from zfcourse.models import geometry, krizhevsky, receptive_box, zfnet
+from zfcourse.models import crop, geometry, krizhevsky, receptive_box, zfnet
+from zfcourse.models.summary import origin
 
 torch.set_num_threads(1)
 
@@ -55,8 +55,8 @@ def test_receptive_box_matches_brute_force(name):
                 changed = (x[0] != 0).any(0)
                 h, w = changed.shape
                 # boxes are separable: unit (y, x) sees the pixel iff row y's span holds py and column x's holds px
-                rows_ok = torch.tensor([(lambda b: b[0] <= py < b[1])(receptive_box(row, y, 0, size)) for y in range(h)])
-                cols_ok = torch.tensor([(lambda b: b[2] <= px < b[3])(receptive_box(row, 0, x, size)) for x in range(w)])
+                rows_ok = torch.tensor([(lambda b: b[1] <= py < b[3])(receptive_box(row, y, 0, size)) for y in range(h)])
+                cols_ok = torch.tensor([(lambda b: b[0] <= px < b[2])(receptive_box(row, 0, x, size)) for x in range(w)])
                 expected = rows_ok[:, None] & cols_ok[None, :]
                 assert torch.equal(changed, expected), f"{name} {row.name} pixel {(py, px)}"
 
@@ -66,7 +66,7 @@ def test_crop_is_the_receptive_box_padded():
     image = torch.arange(3 * 112 * 112, dtype=torch.float32).view(1, 3, 112, 112) + 1
     for y, x in [(0, 0), (3, 5), (5, 5)]:
         patch = crop(image, row, torch.tensor([[y, x]]))[0]
-        y0, y1, x0, x1 = receptive_box(row, y, x, 112)
+        x0, y0, x1, y1 = receptive_box(row, y, x, 112)
         oy, ox = origin(row, torch.tensor([[y, x]]))[0].tolist()
         assert patch.shape == (3, row.receptive_field, row.receptive_field)
         inside = patch[:, y0 - oy:y1 - oy, x0 - ox:x1 - ox]

@@ -6,8 +6,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from zfcourse.deconv import project, top_k  # noqa: E402
-from zfcourse.evolution import (Evolution, conv_weights, feature_evolution, plot_convergence,  # noqa: E402
+from zfcourse.deconv import project  # noqa: E402
+from zfcourse.features import top_k  # noqa: E402
+from zfcourse.features import (Evolution, conv_weights, feature_evolution, plot_convergence,  # noqa: E402
                                 plot_evolution, projection_similarity, settled_epoch, weight_correlation)
 from zfcourse.models import course_model  # noqa: E402
 from zfcourse.train.snapshots import save_snapshot  # noqa: E402
@@ -95,7 +96,7 @@ def test_bad_input():
 
 
 def test_weight_progress_is_distance_travelled_on_each_layers_own_scale():
-    from zfcourse.evolution import weight_progress
+    from zfcourse.features import weight_progress
 
     a, b = models()
     mid = {k: (va + vb) / 2 for (k, va), vb in zip(conv_weights(a).items(), conv_weights(b).values())}

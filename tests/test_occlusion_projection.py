@@ -4,7 +4,9 @@ import pytest
 import torch
 from test_occlusion import lively_model
 
-from zfcourse.deconv import project, show_projection, top_k
+from zfcourse.deconv import project
+from zfcourse.features import top_k
+from zfcourse.plots import show_projection
 from zfcourse.occlusion import dataset_projections, occlusion_maps, projection_panel
 
 torch.set_num_threads(2)

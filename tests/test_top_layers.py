@@ -7,11 +7,9 @@ import torch  # noqa: E402
 from torch.utils.data import TensorDataset  # noqa: E402
 
 from zfcourse.data import Annotation  # noqa: E402
-from zfcourse.deconv import TopK, top_k  # noqa: E402
-from zfcourse.deconv.browser import channel_browser  # noqa: E402
-from zfcourse.deconv.landing import describe, landing_of, landing_table, landings, unit_centre  # noqa: E402
-from zfcourse.deconv.patches import layer_geometry  # noqa: E402
-from zfcourse.deconv.top_layers import top_k_layers  # noqa: E402
+from zfcourse.features import (TopK, channel_browser, describe, landing_of, landing_table, landings,  # noqa: E402
+                               top_k, top_k_layers, unit_centre)
+from zfcourse.models import layer_geometry  # noqa: E402
 from zfcourse.models import course_model, zfnet  # noqa: E402
 
 torch.set_num_threads(1)

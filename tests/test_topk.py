@@ -3,8 +3,9 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from zfcourse.deconv import project, top_k, top_k_views
-from zfcourse.deconv.patches import crop, layer_geometry
+from zfcourse.deconv import project
+from zfcourse.features import top_k, top_k_views
+from zfcourse.models import crop, layer_geometry
 from zfcourse.models import zfnet
 
 torch.set_num_threads(1)
@@ -65,7 +66,7 @@ def test_views_are_projections_and_patches_of_the_top_units():
 def test_figure_2_grid_draws():
     import matplotlib
     matplotlib.use("Agg")
-    from zfcourse.deconv import plot_figure_2
+    from zfcourse.features import plot_figure_2
     views = [top_k_views(MODEL, DATA, top_k(MODEL, DATA, layer, k=4, progress=False), [0, 1, 2], progress=False)
              for layer in ("relu1", "relu2")]
     fig = plot_figure_2(views, maps_per_row=3)

@@ -1,4 +1,5 @@
-"""Matplotlib figures shared by the chapters: images, feature-map grids, per-layer bars (§2, Fig. 3)."""
+"""Matplotlib figures shared by the chapters: the one display function, projections, mosaics, feature-map grids,
+per-layer bars (§2, Fig. 3; §4, Fig. 2)."""
 from __future__ import annotations
 
 import math
@@ -9,18 +10,110 @@ import torch
 
 
 def to_image(x) -> np.ndarray:
-    """An (H, W, 3) float array in [0, 1] for ``plt.imshow`` from a (3, H, W) tensor or (H, W, 3) array.
+    """The course's one display function: images → RGB in [0, 1] for ``plt.imshow``, passed as ``to_display=``.
 
-    Values are min–max stretched, v' = (v − min) / (max − min), which is how §4 displays projections and inputs
-    whose scale is arbitrary (input space is pixel − mean). Use a data source's ``to_display`` for exact colours.
+    Takes a (…, 3, H, W) tensor (one image or any batch) or an (H, W, 3) array and returns (…, H, W, 3) float32. Each
+    image is min–max stretched on its own, v' = (v − min) / (max − min), which is how §4 shows inputs whose scale is
+    arbitrary (input space is pixel − mean). For exact colours pass a data source's ``to_display`` instead.
+
+    Example:
+        >>> to_image(torch.arange(12.).view(3, 2, 2)).shape
+        (2, 2, 3)
+        >>> float(to_image(torch.zeros(2, 3, 4, 4)).max())
+        0.0
     """
     a = x.detach().float().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, dtype=np.float32)
-    if a.ndim == 3 and a.shape[0] == 3 and a.shape[-1] != 3:
-        a = a.transpose(1, 2, 0)
-    if a.ndim != 3 or a.shape[-1] != 3:
-        raise ValueError(f"x: expected an RGB image (3, H, W) or (H, W, 3), got shape {a.shape}")
-    lo, hi = a.min(), a.max()
-    return (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
+    if a.ndim >= 3 and a.shape[-3] == 3 and a.shape[-1] != 3:
+        a = np.moveaxis(a, -3, -1)
+    if a.ndim < 3 or a.shape[-1] != 3:
+        raise ValueError(f"x: expected RGB images (…, 3, H, W) or (H, W, 3), got shape {a.shape}")
+    flat = a.reshape(*a.shape[:-3], -1)
+    lo, hi = flat.min(-1)[..., None, None, None], flat.max(-1)[..., None, None, None]
+    return ((a - lo) / np.maximum(hi - lo, 1e-12)).astype(np.float32)
+
+
+def show_projection(p: torch.Tensor) -> np.ndarray:
+    """(…, 3, H, W) deconvnet projections → (…, H, W, 3) RGB in [0, 1]: 0.5 + 0.5 · p / max|p|, per projection.
+
+    The way the paper shows projections (§4, Fig. 2): each scaled on its own so that grey is zero and the largest
+    |value| reaches black or white (their absolute scale means nothing once the layers have rescaled it).
+
+    Example:
+        >>> show_projection(torch.tensor([-2.0, 0, 1]).view(3, 1, 1)).flatten().tolist()
+        [0.0, 0.5, 0.75]
+    """
+    p = p.detach().float().cpu()
+    scale = p.flatten(-3).abs().amax(-1).clamp_min(1e-12)[..., None, None, None]
+    return (0.5 + 0.5 * p / scale).movedim(-3, -1).numpy()
+
+
+def mosaic(tiles: np.ndarray, cols: int, gap: int = 1, background: float = 1.0) -> np.ndarray:
+    """Lay out (N, h, w, 3) tiles on a grid ``cols`` wide with ``gap`` pixels between them: (H, W, 3).
+
+    Example:
+        >>> mosaic(np.zeros((5, 4, 4, 3)), cols=3).shape
+        (9, 14, 3)
+    """
+    n, h, w, c = tiles.shape
+    rows = math.ceil(n / cols)
+    out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap, c), background, dtype=np.float32)
+    for i, tile in enumerate(tiles):
+        r, q = divmod(i, cols)
+        out[r * (h + gap):r * (h + gap) + h, q * (w + gap):q * (w + gap) + w] = tile
+    return out
+
+
+def blocks(views: np.ndarray, maps_per_row: int) -> np.ndarray:
+    """(C, k, h, w, 3) → one image: each map's k tiles in a √k-wide block, the blocks ``maps_per_row`` wide (Fig. 2).
+
+    Example:
+        >>> blocks(np.zeros((2, 9, 5, 5, 3)), maps_per_row=2).shape
+        (17, 36, 3)
+    """
+    k = views.shape[1]
+    side = math.ceil(math.sqrt(k))
+    per_map = np.stack([mosaic(v, side) for v in views])
+    return mosaic(per_map, maps_per_row, gap=max(2, per_map.shape[1] // 12))
+
+
+def plot_projections(images: torch.Tensor, projections: dict, names=None, to_display=to_image, captions=None,
+                     transpose: bool = False, figsize=None):
+    """Images beside their deconvnet projections (§2.1): one row per image — the image, then one column per entry of
+    ``projections`` ({column title: (N, 3, H, W)}, e.g. one per rectify rule), each shown by :func:`show_projection`.
+
+    ``names`` label the images; ``captions`` ({column title: N strings}) title each projection tile. With
+    ``transpose`` the images run along the top row and each entry of ``projections`` fills a row below. Returns the
+    figure.
+
+    Example:
+        >>> x = torch.randn(2, 3, 8, 8)
+        >>> len(plot_projections(x, {"deconv": x, "guided": -x}, names=["a", "b"]).axes)
+        6
+    """
+    n, cols = len(images), list(projections)
+    if any(len(projections[c]) < n for c in cols):
+        raise ValueError(f"projections: expected at least {n} projections per entry, one per image")
+    shape = (1 + len(cols), n) if transpose else (n, 1 + len(cols))
+    figsize = figsize or ((2.2 * shape[1], 2.3 * shape[0]) if transpose else (2.25 * shape[1], 2.3 * shape[0]))
+    fig, axes = plt.subplots(*shape, figsize=figsize, squeeze=False)
+    axes = axes.T if transpose else axes
+    for i in range(n):
+        axes[i, 0].imshow(to_display(images[i].cpu()))
+        for j, c in enumerate(cols):
+            axes[i, j + 1].imshow(show_projection(projections[c][i]))
+            if captions and c in captions:
+                axes[i, j + 1].set_title(captions[c][i], fontsize=8)
+            elif i == 0 and not transpose:
+                axes[i, j + 1].set_title(c, fontsize=10)
+        if names is not None:
+            (axes[i, 0].set_title if transpose else axes[i, 0].set_ylabel)(names[i], fontsize=9)
+    for ax in axes.flat:
+        if transpose:
+            ax.axis("off")
+        else:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    return fig
 
 
 def feature_map_grid(maps: torch.Tensor, channels=None, ncols: int = 8, title: str | None = None, size: float = 1.3):

@@ -1,22 +1,21 @@
-"""The deconvnet of §2.1 (Fig. 1) and the top-k visualisation of §4 (Fig. 2).
+"""The deconvnet of §2.1 (Fig. 1): one activation of a feature map projected back to pixel space.
 
-* :func:`project` — one activation per image back to pixel space (unpool with switches, rectify, filter);
-  :func:`project_many` — many (image, channel, y, x) targets at once, batched.
-* :func:`top_k` — one streaming pass over a dataset keeping every map's k strongest activations;
-  :func:`top_k_views` — their projections and receptive-field patches; :func:`plot_top_k` / :func:`plot_figure_2` — the grids.
-* The pieces, for the chapter: :func:`record` (forward pass with switches), :func:`pool_with_switches`, :func:`unpool`,
-  :func:`reverse` (the way down), :func:`crop` (receptive-field patches).
+* :func:`project` — one activation per image, down by unpool (with the switches), rectify and filter; the rules are
+  parameters: ``rectify="deconv" | "backprop" | "guided"``, ``unpool="add" | "overwrite"``.
+* :func:`project_many` — many (image, channel, y, x) targets at once, each in a window over its receptive field.
+* The pieces, as chapter 2 takes them apart: :func:`record` (the forward pass with switches),
+  :func:`pool_with_switches`, :func:`unpool`, :func:`rectify_down`, :func:`filter_down`, :func:`reverse` (the way
+  down); :func:`unpooling_example` / :func:`plot_unpooling` (Fig. 1 bottom with numbers); :func:`projection_explorer`.
+
+What the projections show across a dataset (§4: top-k, Fig. 2, Fig. 4) is in :mod:`zfcourse.features`.
 """
-from .grid import plot_figure_2, plot_top_k, show_image, show_projection
-from .many import project_many
-from .patches import crop, layer_geometry
-from .project import project
-from .reverse import RECTIFY, filter_down, rectify_down, reverse
-from .topk import TopK, top_k, trunk
-from .trace import NotInvertibleError, Trace, path, record
-from .unpool import pool_with_switches, unpool
-from .views import TopKViews, top_k_views
+from .batched import project_many, reverse_windows
+from .deconvnet import (RECTIFY, UNPOOL, NotInvertibleError, Trace, filter_down, last_writers, path,
+                        pool_with_switches, project, record, rectify_down, reverse, seeds, unpool)
+from .explorer import draw_projection, projectable_layers, projection_explorer
+from .worked import Unpooling, plot_unpooling, unpooling_example, windows_of
 
-__all__ = ["project", "project_many", "top_k", "top_k_views", "TopK", "TopKViews", "plot_top_k", "plot_figure_2",
-           "show_projection", "show_image", "record", "Trace", "path", "reverse", "filter_down", "rectify_down",
-           "RECTIFY", "pool_with_switches", "unpool", "crop", "layer_geometry", "trunk", "NotInvertibleError"]
+__all__ = ["project", "project_many", "record", "Trace", "path", "reverse", "reverse_windows", "seeds", "filter_down",
+           "rectify_down", "RECTIFY", "UNPOOL", "pool_with_switches", "unpool", "last_writers", "NotInvertibleError",
+           "projection_explorer", "draw_projection", "projectable_layers", "unpooling_example", "plot_unpooling",
+           "Unpooling", "windows_of"]

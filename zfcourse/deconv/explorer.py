@@ -1,7 +1,7 @@
 """Explore deconvnet projections (§2.1): pick a layer, a feature map, an image and a rectify rule; see the projection.
 
-As every explorer of the course, it first draws its default view as an ordinary figure so the static book shows it,
-then returns the ipywidgets controls (DESIGN.md: ``%matplotlib inline`` + ipywidgets, ``plt.show()`` in callbacks).
+As every explorer of the course (:func:`zfcourse.widgets.explorer`), it first draws its default view as an ordinary
+figure so the static book shows it, then returns the ipywidgets controls.
 """
 from __future__ import annotations
 
@@ -11,12 +11,10 @@ import torch
 from matplotlib.patches import Rectangle
 from torch import nn
 
-from ..models import receptive_box, resolve
-from .grid import show_image, show_projection
-from .patches import layer_geometry
-from .project import project
-from .reverse import RECTIFY
-from .trace import record
+from ..models import layer_geometry, receptive_box, resolve
+from ..plots import show_projection, to_image
+from ..widgets import explorer
+from .deconvnet import RECTIFY, project, record
 
 
 def projectable_layers(model: nn.Module) -> list[str]:
@@ -25,11 +23,11 @@ def projectable_layers(model: nn.Module) -> list[str]:
 
 
 def draw_projection(model: nn.Module, images: torch.Tensor, layer: str, channel: int, index: int = 0,
-                    rectify: str = "deconv", to_display=None, names=None):
+                    rectify: str = "deconv", to_display=to_image, names=None):
     r"""Draw image ``index`` of ``images`` with the receptive field of its strongest unit in map ``channel`` of
     ``layer``, that map with the unit marked, and the unit's projection R(a·e) (:func:`~zfcourse.deconv.project`).
 
-    Projections are shown as grey = 0, scaled by their largest |value| (:func:`~zfcourse.deconv.show_projection`).
+    Projections are shown as grey = 0, scaled by their largest |value| (:func:`zfcourse.plots.show_projection`).
     ``names`` (optional) labels each image. Returns (figure, projection (1, 3, H, W), activation value a).
     """
     if not 0 <= index < len(images):
@@ -41,9 +39,9 @@ def draw_projection(model: nn.Module, images: torch.Tensor, layer: str, channel:
     h, w = fmap.shape
     y, xx = divmod(int(fmap.flatten().argmax()), w)
     a = float(fmap[y, xx])
-    y0, y1, x0, x1 = receptive_box(layer_geometry(model, trace.layer), y, xx, x.shape[-1])
+    x0, y0, x1, y1 = receptive_box(layer_geometry(model, trace.layer), y, xx, x.shape[-1])
     fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.6))
-    axes[0].imshow(to_display(x[0].cpu()) if to_display else show_image(x[0]))
+    axes[0].imshow(to_display(x[0].cpu()))
     axes[0].set_title(names[index] if names else f"image {index}", fontsize=9)
     axes[1].imshow(fmap.cpu().numpy(), cmap="viridis")
     axes[1].plot(xx, y, "r+", ms=14, mew=2)
@@ -60,7 +58,7 @@ def draw_projection(model: nn.Module, images: torch.Tensor, layer: str, channel:
 
 
 def projection_explorer(model: nn.Module, images: torch.Tensor, layer: str = "relu5", channel: int = 0, index: int = 0,
-                        rectify: str = "deconv", to_display=None, names=None, layers=None) -> widgets.Widget:
+                        rectify: str = "deconv", to_display=to_image, names=None, layers=None) -> widgets.Widget:
     """Pick a layer, a map, an image and a rectify rule (§2.1); see the strongest unit's projection.
 
     Draws the default view (``layer``, ``channel``, image ``index``, ``rectify``) at once as a normal figure and
@@ -76,23 +74,17 @@ def projection_explorer(model: nn.Module, images: torch.Tensor, layer: str = "re
         raise KeyError(f"layer: expected one of {names_of_layers}, got {layer!r}")
     maps = {n: record(model, images[:1].to(next(model.parameters()).device), n).activation.shape[1]
             for n in names_of_layers}
-    draw_projection(model, images, layer, channel, index, rectify, to_display, names)
+    controls = {"layer": widgets.Dropdown(options=names_of_layers, value=layer, description="layer"),
+                "channel": widgets.IntSlider(value=channel, min=0, max=maps[layer] - 1, description="map",
+                                             continuous_update=False),
+                "index": widgets.IntSlider(value=index, min=0, max=len(images) - 1, description="image",
+                                           continuous_update=False),
+                "rectify": widgets.ToggleButtons(options=list(RECTIFY), value=rectify, description="rectify")}
 
-    pick_layer = widgets.Dropdown(options=names_of_layers, value=layer, description="layer")
-    pick_channel = widgets.IntSlider(value=channel, min=0, max=maps[layer] - 1, description="map",
-                                     continuous_update=False)
-    pick_image = widgets.IntSlider(value=index, min=0, max=len(images) - 1, description="image",
-                                   continuous_update=False)
-    pick_rule = widgets.ToggleButtons(options=list(RECTIFY), value=rectify, description="rectify")
-    out = widgets.Output()
+    def before(c):
+        c["channel"].max = maps[c["layer"].value] - 1
 
-    def redraw(*_):
-        pick_channel.max = maps[pick_layer.value] - 1
-        with out:
-            out.clear_output(wait=True)
-            draw_projection(model, images, pick_layer.value, pick_channel.value, pick_image.value, pick_rule.value,
-                            to_display, names)
+    def draw(layer, channel, index, rectify):
+        draw_projection(model, images, layer, channel, index, rectify, to_display, names)
 
-    for control in (pick_layer, pick_channel, pick_image, pick_rule):
-        control.observe(redraw, names="value")
-    return widgets.VBox([widgets.HBox([pick_layer, pick_channel, pick_image]), pick_rule, out])
+    return explorer(draw, controls, rows=[["layer", "channel", "index"], ["rectify"]], before=before)

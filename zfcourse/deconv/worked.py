@@ -20,7 +20,8 @@ import torch.nn.functional as F
 from matplotlib.patches import Rectangle
 from torch import nn
 
-from .unpool import pool_with_switches, unpool
+from ..models.layers import pair
+from .deconvnet import pool_with_switches, unpool
 
 WINDOW_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive",
                   "tab:cyan")
@@ -36,16 +37,20 @@ class Unpooling:
     signal: torch.Tensor
     unpooled: torch.Tensor
     overwritten: torch.Tensor
-    windows: list  # per pooled unit (row-major): (y0, y1, x0, x1) of its window in x, clipped to the map
+    windows: list  # per pooled unit (row-major): box (x0, y0, x1, y1) of its window in x, clipped, end-exclusive
 
 
 def windows_of(pool: nn.MaxPool2d, out_shape, in_shape) -> list[tuple[int, int, int, int]]:
-    """The input window (y0, y1, x0, x1) of every output unit of ``pool``, row-major, clipped to the input."""
-    def pair(v):
-        return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+    """The input window, a box (x0, y0, x1, y1) end-exclusive, of every output unit of ``pool``, row-major, clipped to
+    the input.
+
+    Example:
+        >>> windows_of(nn.MaxPool2d(3, 2, ceil_mode=True), (2, 2), (4, 4))
+        [(0, 0, 3, 3), (2, 0, 4, 3), (0, 2, 3, 4), (2, 2, 4, 4)]
+    """
     (k, _), (s, _), (p, _) = pair(pool.kernel_size), pair(pool.stride or pool.kernel_size), pair(pool.padding)
     spans = [[(max(r * s - p, 0), min(r * s - p + k, n)) for r in range(m)] for m, n in zip(out_shape, in_shape)]
-    return [(y0, y1, x0, x1) for (y0, y1) in spans[0] for (x0, x1) in spans[1]]
+    return [(x0, y0, x1, y1) for (y0, y1) in spans[0] for (x0, x1) in spans[1]]
 
 
 def unpooling_example(x, pool: nn.MaxPool2d, signal=None) -> Unpooling:
@@ -89,7 +94,7 @@ def plot_unpooling(ex: Unpooling):
     fig, axes = plt.subplots(1, 5, figsize=(15, 3.4))
     number_grid(axes[0], ex.x, "map x: windows, switches ○")
     w = ex.x.shape[1]
-    for n, (y0, y1, x0, x1) in enumerate(ex.windows):
+    for n, (x0, y0, x1, y1) in enumerate(ex.windows):
         c, d = WINDOW_COLOURS[n % len(WINDOW_COLOURS)], 0.06 * (n + 1)
         axes[0].add_patch(Rectangle((x0 - 0.5 + d, y0 - 0.5 + d), x1 - x0 - 2 * d, y1 - y0 - 2 * d, fill=False,
                                     edgecolor=c, lw=2))

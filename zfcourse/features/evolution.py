@@ -28,12 +28,10 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .deconv.data import images_at
-from .deconv.grid import mosaic, show_projection
-from .deconv.many import project_many
-from .deconv.top_layers import top_k_layers
-from .deconv.trace import path
-from .train.checkpoint import load_checkpoint
+from ..deconv import path, project_many
+from ..plots import mosaic, show_projection
+from ..train import load_checkpoint
+from .topk import images_at, top_k_layers
 
 
 @dataclass
@@ -53,8 +51,9 @@ class Evolution:
 
 def conv_weights(source) -> dict[str, torch.Tensor]:
     """The conv parameters ``{"features.convK.weight": …, "features.convK.bias": …}`` (float32) of ``source``: an
-    nn.Module (its weights as they are, not rounded to float16 like a snapshot), a snapshot file (``{"epoch", "conv"}``, see :func:`zfcourse.train.save_snapshot`), such a dict, or a
-    plain state dict (only conv entries are kept when a model is given)."""
+    nn.Module (its weights as they are, not rounded to float16 like a snapshot), a snapshot file (``{"epoch", "conv"}``,
+    see :func:`zfcourse.train.save_snapshot`), such a dict, or a plain state dict (only conv entries are kept when a
+    model is given)."""
     if isinstance(source, nn.Module):
         source = getattr(source, "module", source)
         convs = {name for name, m in source.named_modules() if isinstance(m, nn.Conv2d)}
@@ -151,7 +150,7 @@ def feature_evolution(model: nn.Module, snapshots: dict, data, channels: dict, r
             replaced, epoch by epoch.
         snapshots: {epoch label: snapshot path | model | state dict}, in the order the columns should appear —
             e.g. :func:`zfcourse.train.list_snapshots` plus ``{"final": trained_model}``.
-        data: what :func:`~zfcourse.deconv.top_k` reads (tensor, Dataset, unshuffled DataLoader); "all training
+        data: what :func:`~zfcourse.features.top_k` reads (tensor, Dataset, unshuffled DataLoader); "all training
             examples" in the paper.
         channels: {layer: maps}, e.g. ``{"relu1": [0, 5], "relu5": [3, 9]}``.
         rectify: the deconvnet's rectification (see :func:`~zfcourse.deconv.project`).

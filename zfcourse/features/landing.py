@@ -2,7 +2,7 @@
 
 Fig. 2 is read by eye ("layer 4 ... dog faces; bird's legs"). The embedded world knows every object and part it drew,
 so the same reading can be counted: unit (y, x) of a layer with jump j and centre c is centred on input pixel
-(c + y·j, c + x·j) (:mod:`zfcourse.models.summary`); the object drawn topmost at that pixel (or the background) and the
+(c + y·j, c + x·j) (:func:`zfcourse.models.geometry`); the object drawn topmost at that pixel (or the background) and the
 main object's nearest named part (``left_eye``, ``nose``, ``front_wheel``, ``lettering`` …) say what it looked at.
 Objects are known by their boxes, not their outlines, so a box corner outside a round face still counts as the
 face. For deep layers the receptive field covers most of the image, so "the centre" is where the unit is centred,
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..models.summary import LayerGeometry
+from ..models import LayerGeometry
 from .topk import TopK
 
 BACKGROUND = "background"

@@ -1,8 +1,8 @@
 """Models of §2/§4.1 (ZFNet, the Krizhevsky baseline, the course model) and tools to inspect them."""
 from .layers import layer, layer_names, resolve
 from .activations import activations
-from .summary import LayerGeometry, geometry, receptive_box, size_arithmetic, summary
+from .summary import LayerGeometry, crop, geometry, layer_geometry, receptive_box, size_arithmetic, summary
 from .zfnet import ZFNet, course_model, krizhevsky, zfnet
 
 __all__ = ["ZFNet", "zfnet", "krizhevsky", "course_model", "layer", "layer_names", "resolve", "summary",
-           "geometry", "receptive_box", "LayerGeometry", "size_arithmetic", "activations"]
+           "geometry", "receptive_box", "layer_geometry", "crop", "LayerGeometry", "size_arithmetic", "activations"]

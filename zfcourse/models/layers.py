@@ -8,6 +8,16 @@ from __future__ import annotations
 from torch import nn
 
 
+def pair(v) -> tuple:
+    """``(v, v)`` for a number, ``tuple(v)`` for a pair: a module's ``kernel_size``, ``stride``, ... as (height, width).
+
+    Example:
+        >>> pair(3), pair((5, 7))
+        ((3, 3), (5, 7))
+    """
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+
 def layer_names(model: nn.Module) -> list[str]:
     """Full dotted names of every leaf module of ``model`` (e.g. ``features.conv1``, ``classifier.fc8``)."""
     return [name for name, m in model.named_modules() if name and not list(m.children())]

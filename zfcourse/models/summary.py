@@ -7,14 +7,18 @@ centre of unit 0):
     j_out = j_in · s,    r_out = r_in + (k − 1) · j_in,    c_out = c_in + ((k − 1)/2 − p) · j_in
 
 starting from j = 1, r = 1, c = 0 at the image. Unit (y, x) of a layer then sees the input square of side r centred
-on (c + y·j, c + x·j); :func:`receptive_box` clips it to the image.
+on (c + y·j, c + x·j): :func:`receptive_box` gives it clipped to the image as an end-exclusive box (x0, y0, x1, y1)
+(the torchvision.ops convention), :func:`crop` cuts it out unclipped (§4, Fig. 2's patches).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+from .layers import pair
 from .modes import evaluating
 
 
@@ -32,14 +36,10 @@ class LayerGeometry:
     centre: float
 
 
-def _pair(v) -> tuple[int, int]:
-    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
-
-
 def _kernel_stride_pad(m: nn.Module):
     if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
-        k, s, p = _pair(m.kernel_size)[0], _pair(m.stride)[0], _pair(m.padding)[0]
-        if isinstance(m, nn.Conv2d) and _pair(m.dilation)[0] != 1:
+        k, s, p = pair(m.kernel_size)[0], pair(m.stride)[0], pair(m.padding)[0]
+        if isinstance(m, nn.Conv2d) and pair(m.dilation)[0] != 1:
             raise ValueError(f"{m}: dilated convolutions are not covered by this table")
         return k, s, p
     return 1, 1, 0
@@ -87,16 +87,64 @@ def geometry(model: nn.Module, input_size: int | None = None) -> list[LayerGeome
 
 
 def receptive_box(row: LayerGeometry, y: int, x: int, image_size: int) -> tuple[int, int, int, int]:
-    """Input pixels (y0, y1, x0, x1), end-exclusive, that unit (y, x) of layer ``row`` can see, clipped to the image.
+    """Input pixels (x0, y0, x1, y1), end-exclusive, that unit (y, x) of layer ``row`` can see, clipped to the image.
 
-    The square has side r (the receptive field) centred on (c + y·j, c + x·j); see the module docstring.
+    The square has side r (the receptive field) centred on (c + y·j, c + x·j); see the module docstring. The box
+    follows torchvision.ops: ``image[..., y0:y1, x0:x1]`` is what the unit sees.
+
+    Example:
+        >>> from zfcourse.models import course_model
+        >>> row = layer_geometry(course_model(), "features.conv2")
+        >>> row.receptive_field, receptive_box(row, 0, 3, 112)
+        (27, (5, 0, 29, 21))
     """
-    half = (row.receptive_field - 1) / 2
-    cy, cx = row.centre + y * row.jump, row.centre + x * row.jump
-    y0, x0 = int(round(cy - half)), int(round(cx - half))
-    y1, x1 = y0 + row.receptive_field, x0 + row.receptive_field
-    clip = lambda v: max(0, min(image_size, v))
-    return clip(y0), clip(y1), clip(x0), clip(x1)
+    x0, y0 = origin(row, torch.tensor([[y, x]]))[0].tolist()[::-1]
+    r = row.receptive_field
+    clip = lambda v: max(0, min(image_size, v))  # noqa: E731
+    return clip(x0), clip(y0), clip(x0 + r), clip(y0 + r)
+
+
+def layer_geometry(model: nn.Module, layer: str) -> LayerGeometry:
+    """The :class:`LayerGeometry` row of the full layer name ``layer`` (receptive field, jump and centre do not
+    depend on the input size)."""
+    rows = {r.name: r for r in geometry(model)}
+    if layer not in rows:
+        raise KeyError(f"layer: expected a full layer name, one of {', '.join(rows)}; got {layer!r}")
+    return rows[layer]
+
+
+def origin(row: LayerGeometry, pos: torch.Tensor) -> torch.Tensor:
+    """Top-left input pixel (N, 2) = (y, x) of the receptive fields of units ``pos`` (N, 2) = (y, x) — may be negative:
+
+    (c + y·j − (r−1)/2, c + x·j − (r−1)/2), rounded.
+    """
+    start = row.centre - (row.receptive_field - 1) / 2
+    return torch.round(start + pos.to(torch.float64) * row.jump).long()
+
+
+def crop(x: torch.Tensor, row: LayerGeometry, pos: torch.Tensor, index: torch.Tensor | None = None,
+         fill: float = 0.0) -> torch.Tensor:
+    """Cut the r × r receptive field of unit ``pos[n]`` out of ``x[index[n]]``: (N, C, r, r) (§4, Fig. 2's patches).
+
+    ``x`` is (B, C, H, W) (images or projections), ``pos`` (N, 2) units (y, x) of the layer ``row`` describes,
+    ``index`` (N,) which picture each unit belongs to (default: n). Near the border part of the square lies outside the
+    picture; those pixels get ``fill`` (0 = the mean image in input space), so every patch of a layer has the same
+    size and the unit sits at its centre.
+
+    Example:
+        >>> from zfcourse.models import course_model
+        >>> row = layer_geometry(course_model(), "features.conv2")
+        >>> crop(torch.randn(1, 3, 112, 112), row, torch.tensor([[0, 5]])).shape
+        torch.Size([1, 3, 27, 27])
+    """
+    r = row.receptive_field
+    index = torch.arange(len(pos), device=x.device) if index is None else index.to(x.device)
+    padded = F.pad(x, (r, r, r, r), value=fill)
+    top = origin(row, pos).to(x.device) + r
+    ar = torch.arange(r, device=x.device)
+    rows, cols = top[:, :1] + ar, top[:, 1:] + ar  # (N, r) each
+    out = padded[index[:, None, None], :, rows[:, :, None], cols[:, None, :]]  # (N, r, r, C)
+    return out.permute(0, 3, 1, 2)
 
 
 class Summary(list):

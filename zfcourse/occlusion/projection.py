@@ -4,7 +4,7 @@ with visualizations of this map from other images".
 
 Both come from the deconvnet of §2.1 (:mod:`zfcourse.deconv`): the image's own projection seeds the map's strongest
 unit in this image; the others are the map's top-k activations over ``data``, mined with
-:func:`zfcourse.deconv.top_k`. The result is one RGB picture that :func:`~zfcourse.occlusion.plot_figure_7` puts in
+:func:`zfcourse.features.top_k`. The result is one RGB picture that :func:`~zfcourse.occlusion.plot_figure_7` puts in
 panel (c).
 """
 from __future__ import annotations
@@ -16,9 +16,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..deconv import TopK, project, project_many, show_projection
-from ..deconv.data import images_at
-from ..deconv.grid import mosaic
+from ..deconv import project, project_many
+from ..features import TopK, images_at
+from ..plots import mosaic, show_projection
 
 
 def _tile(p: np.ndarray, side: int) -> np.ndarray:
@@ -52,7 +52,7 @@ def projection_panel(model: nn.Module, image: torch.Tensor, top: TopK, data, fea
     Args:
         model: the convnet (course model, ZFNet, torchvision AlexNet …).
         image: (3, H, W) in the model's input space.
-        top: :func:`zfcourse.deconv.top_k` mined on ``data`` at the layer of panel (b) (e.g. ``"relu5"``).
+        top: :func:`zfcourse.features.top_k` mined on ``data`` at the layer of panel (b) (e.g. ``"relu5"``).
         data: the tensor / Dataset ``top`` was mined on (images are fetched by index).
         feature_map: the map of panel (b), usually ``maps.feature_map`` from :func:`occlusion_maps`.
         k: how many dataset projections to show (at most ``top``'s k).
@@ -60,7 +60,7 @@ def projection_panel(model: nn.Module, image: torch.Tensor, top: TopK, data, fea
     Example:
         >>> import torch
         >>> from zfcourse.models import course_model
-        >>> from zfcourse.deconv import top_k
+        >>> from zfcourse.features import top_k
         >>> model, data = course_model().eval(), 50 * torch.randn(6, 3, 112, 112)
         >>> top = top_k(model, data, "relu5", k=4, progress=False)
         >>> projection_panel(model, data[0], top, data, feature_map=3, k=4).shape

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..deconv import TopK, top_k
+from ..features import TopK, top_k
 from .maps import occlusion_maps
 from .projection import projection_panel
 
@@ -32,7 +32,7 @@ def figure_7_rows(model: nn.Module, images: torch.Tensor, targets, data, size: i
         data: the images whose top-k projections fill panel (c): a tensor or a Dataset of (image, label).
         layer: the "layer 5" of panels (b) and (c): ``"relu5"`` for the course model and ZFNet, ``"features.11"``
             for torchvision's AlexNet (the rectified conv5 maps, which the deconvnet projects).
-        top: a :func:`zfcourse.deconv.top_k` result already mined on ``data`` at ``layer`` (else mined here).
+        top: a :func:`zfcourse.features.top_k` result already mined on ``data`` at ``layer`` (else mined here).
 
     Returns:
         (rows, top): the rows for :func:`plot_figure_7` and the top-k table (reuse it for more images).
