@@ -1,0 +1,127 @@
+"""The overlap control of §5.2: find images of a transfer set that also occur in the pre-training set.
+
+"Some of the Caltech datasets have some images that are also in the ImageNet training data. Using normalized
+correlation, we identified these few 'overlap' images and removed them from our Imagenet training set and then
+retrained our Imagenet models" (44 of 9,144 Caltech-101 images, 243 of 30,607 Caltech-256 ones). The paper does not say
+on what the correlation was computed; here it is computed on any descriptor vectors — frozen features
+(:func:`~zfcourse.transfer.extract_features`) or small grey thumbnails of the pixels (:func:`thumbnails`).
+
+For descriptors u, v ∈ R^D the normalised (Pearson) correlation is
+
+    ρ(u, v) = ⟨u − ū·1, v − v̄·1⟩ / (‖u − ū·1‖ · ‖v − v̄·1‖) ∈ [−1, 1],   ū = (1/D) Σ_d u_d,
+
+i.e. the cosine of the centred vectors: 1 for a copy, also for a copy with its brightness scaled or offset (ρ is
+invariant to v ↦ αv + β, α > 0), and near 1 for a slightly shifted, re-encoded or noisy copy; a descriptor with no
+variation (a constant image) has no direction and gets ρ = 0 with everything. For every query image the detector keeps
+its top-k pre-training matches and flags every pair with ρ ≥ threshold. The threshold is a choice: set it between the
+top-1 correlations of a clean set (what unrelated images reach) and those of known copies (:meth:`Overlaps.summary`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .linear import as_features
+
+
+def _unit_centred(x: torch.Tensor) -> torch.Tensor:
+    x = x.double() - x.double().mean(1, keepdim=True)
+    norm = x.norm(dim=1, keepdim=True)
+    return torch.where(norm > 1e-12 * x.shape[1] ** 0.5, x / norm.clamp_min(1e-300), torch.zeros_like(x))
+
+
+def normalised_correlation(a, b) -> torch.Tensor:
+    """ρ(a_i, b_j) for every row i of ``a`` (N, D) and row j of ``b`` (M, D): an (N, M) float64 matrix."""
+    a, b = as_features(a, "a"), as_features(b, "b")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"b: expected descriptors of length {a.shape[1]} (as a), got {b.shape[1]}")
+    return _unit_centred(a) @ _unit_centred(b).T
+
+
+def thumbnails(images: torch.Tensor, size: int = 16) -> torch.Tensor:
+    """A pixel descriptor for near-duplicate search: each image turned grey (mean over channels) and area-averaged
+    to size × size, flattened — (N, size²). Small shifts and re-encoding barely change it."""
+    if not isinstance(images, torch.Tensor) or images.dim() != 4:
+        raise ValueError(f"images: expected an (N, C, H, W) tensor, got "
+                         f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}")
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= min(images.shape[-2:]):
+        raise ValueError(f"size: expected an integer in [1, {min(images.shape[-2:])}], got {size!r}")
+    return F.adaptive_avg_pool2d(images.float().mean(1, keepdim=True), size).flatten(1)
+
+
+@dataclass
+class Overlaps:
+    """What :func:`find_overlaps` found.
+
+    top_index, top_corr: (Nq, k) the k best pre-training matches of every query, best first, and their ρ.
+    pairs: (M, 2) long rows (query index, reference index) with ρ ≥ threshold, by query then highest ρ first;
+    corr: (M,) their ρ.
+    """
+    threshold: float
+    top_index: torch.Tensor
+    top_corr: torch.Tensor
+    pairs: torch.Tensor
+    corr: torch.Tensor
+
+    def queries(self) -> torch.Tensor:
+        """Sorted indices of the query images that have at least one match (the images the paper counted)."""
+        return self.pairs[:, 0].unique()
+
+    def references(self) -> torch.Tensor:
+        """Sorted indices of the pre-training images to remove before retraining (§5.2)."""
+        return self.pairs[:, 1].unique()
+
+    def summary(self) -> str:
+        """One line: how many queries matched, and the spread of every query's best ρ (to judge the threshold)."""
+        best = self.top_corr[:, 0]
+        q = torch.quantile(best, torch.tensor([0.5, 0.99], dtype=best.dtype)).tolist()
+        return (f"{len(self.queries())} of {len(best)} query images match {len(self.references())} pre-training "
+                f"images at ρ ≥ {self.threshold:g}; best ρ per query: median {q[0]:.3f}, 99th percentile {q[1]:.3f}, "
+                f"max {float(best.max()):.3f}")
+
+
+@torch.no_grad()
+def find_overlaps(query, reference, threshold: float = 0.95, top_k: int = 5, chunk: int = 4096,
+                  progress: bool = True) -> Overlaps:
+    """Search ``reference`` (the pre-training descriptors, M × D) for near-copies of each ``query`` row (N × D), §5.2.
+
+    The (N, M) correlation matrix is computed ``chunk`` reference rows at a time, keeping the running top-k per query
+    and every pair with ρ ≥ ``threshold``, so memory is O(N·(k + chunk)) whatever M is.
+
+    Example:
+        >>> ref = torch.randn(100, 64)
+        >>> found = find_overlaps(torch.cat([ref[[7, 42]] * 2 + 1, torch.randn(3, 64)]), ref, progress=False)
+        >>> found.pairs.tolist()
+        [[0, 7], [1, 42]]
+    """
+    q, r = as_features(query, "query"), as_features(reference, "reference")
+    if q.shape[1] != r.shape[1]:
+        raise ValueError(f"reference: expected descriptors of length {q.shape[1]} (as query), got {r.shape[1]}")
+    if not (isinstance(threshold, (int, float)) and -1 <= threshold <= 1):
+        raise ValueError(f"threshold: expected a correlation in [-1, 1], got {threshold!r}")
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+        raise ValueError(f"top_k: expected a positive integer, got {top_k!r}")
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f"chunk: expected a positive integer, got {chunk!r}")
+    k = min(top_k, len(r))
+    qn = _unit_centred(q)
+    best_c = torch.full((len(q), 0), -2.0, dtype=torch.float64)
+    best_i = torch.zeros((len(q), 0), dtype=torch.long)
+    pairs, corr = [], []
+    for start in tqdm(range(0, len(r), chunk), desc="overlap search", leave=False, disable=not progress):
+        rho = qn @ _unit_centred(r[start:start + chunk]).T                          # (N, chunk)
+        ids = torch.arange(start, start + rho.shape[1])
+        hit = (rho >= threshold).nonzero()
+        pairs.append(torch.stack([hit[:, 0], ids[hit[:, 1]]], 1))
+        corr.append(rho[hit[:, 0], hit[:, 1]])
+        merged_c = torch.cat([best_c, rho], 1)
+        merged_i = torch.cat([best_i, ids.expand(len(q), -1)], 1)
+        best_c, pos = merged_c.topk(k, dim=1)  # ties: topk's order; fine for a ranking of near-duplicates
+        best_i = merged_i.gather(1, pos)
+    pairs, corr = torch.cat(pairs), torch.cat(corr)
+    order = torch.sort(corr, descending=True, stable=True).indices
+    order = order[torch.sort(pairs[order, 0], stable=True).indices]        # by query, then highest ρ first
+    return Overlaps(float(threshold), best_i, best_c, pairs[order], corr[order])
