@@ -79,16 +79,21 @@ def test_outputs_history_snapshots_and_checkpoint_rotation(tmp_path):
     assert prev["epoch"] == 2
 
 
-def test_a_corrupt_checkpoint_stops_resume_and_is_kept(tmp_path):
+def test_a_corrupt_checkpoint_is_skipped_for_the_previous_one_and_kept_when_nothing_else_is_left(tmp_path, capsys):
     data = NoisyFlips()
     train(_model(), data, None, tmp_path, _cfg(epochs=2), device="cpu")
-    ckpt = tmp_path / "checkpoint.pt"
+    ckpt, prev = tmp_path / "checkpoint.pt", tmp_path / "checkpoint.prev.pt"
+    good_prev = prev.read_bytes()
     truncated = ckpt.read_bytes()[:1000]
     ckpt.write_bytes(truncated)
-    prev = (tmp_path / "checkpoint.prev.pt").read_bytes()
-    with pytest.raises(CheckpointError, match="checkpoint.pt is not a readable checkpoint"):
+    prev.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="^resume: no readable checkpoint .*checkpoint.pt is not a readable"):
         train(_model(), data, None, tmp_path, _cfg(epochs=3), resume=True, device="cpu")
-    assert ckpt.read_bytes() == truncated and (tmp_path / "checkpoint.prev.pt").read_bytes() == prev
+    assert ckpt.read_bytes() == truncated and prev.read_bytes() == b"not a checkpoint"   # both left as they were
+    prev.write_bytes(good_prev)                                                          # epoch 1 is readable again
+    h = train(_model(), data, None, tmp_path, _cfg(epochs=3), resume=True, device="cpu")
+    assert "skipped an unreadable checkpoint" in capsys.readouterr().out and h["epoch"] == [1, 2, 3]
+    assert torch.load(ckpt, weights_only=True)["epoch"] == 3 and torch.load(prev, weights_only=True)["epoch"] == 2
 
 
 def test_bad_settings_give_errors_that_name_the_argument(tmp_path):

@@ -3,7 +3,8 @@ import sys
 
 
 def main(argv=None) -> int:
-    """Dispatch ``argv[0]`` to its command."""
+    """Dispatch ``argv[0]`` to its command. Ctrl-C ends with exit status 130 (the command has printed how to resume)
+    and a bad option or setting with status 2 and one line naming it, never a traceback."""
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = {"train": "zfcourse.train.cli"}
     if not argv or argv[0] not in commands:
@@ -12,7 +13,15 @@ def main(argv=None) -> int:
         return 2
     import importlib
 
-    importlib.import_module(commands[argv[0]]).main(argv[1:])
+    from .train.checkpoint import CheckpointError
+
+    try:
+        importlib.import_module(commands[argv[0]]).main(argv[1:])
+    except KeyboardInterrupt:
+        return 130
+    except (ValueError, FileExistsError, FileNotFoundError, CheckpointError, FloatingPointError) as err:
+        print(f"python -m zfcourse {argv[0]}: error: {err}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -1,40 +1,53 @@
-"""The course model every chapter uses: load the trained one shipped in ``data/course_model``, else train it.
+"""The course model every chapter uses: the trained one shipped with the course's data (``course_model/``).
 
-This is the notebooks' "load the checkpoint if it exists, else train" step. The shipped model was trained on the
-embedded world with ``python -m zfcourse train`` (its MODEL_CARD.md gives the command, seed, accuracy and time). When
-it is missing (e.g. a reader deleted it) :func:`load_course_model` trains one into ``cache/course_model``: the full
-recipe in full mode, a two-epoch stand-in on 1,200 images in quick mode (enough for the code paths, not for the
-figures — the chapters say so when that happens).
+The shipped model was trained on the embedded world with ``python -m zfcourse train`` (its MODEL_CARD.md gives the
+command, seed, accuracy and time). It is found by :func:`zfcourse.environment.find_data`: ``$ZFCOURSE_DATA``, the
+repository's ``data/`` in a clone, or the per-user cache that ``zfcourse.setup()`` fills in Colab. Loading checks the
+file against its folder's SHA-256 manifest and refuses non-finite weights, naming the file and the tensor.
+
+When the model is in none of those places, :func:`load_course_model` raises
+:class:`~zfcourse.environment.DataNotFoundError` with one message saying what to do. Nothing is trained behind the
+reader's back: only ``train_if_missing=True`` trains a stand-in into the per-user cache (``<cache>/course_model``) —
+the full recipe in full mode, a two-epoch stand-in on 1,200 images in quick mode (enough for the code paths, not for
+the figures) — after saying how long it will take, with progress bars.
 """
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from .environment import DATA_DIR, REPO_ROOT
+from .environment import DataNotFoundError, cache_dir, data_dir, missing_data_message
 from .models import course_model
 from .train.checkpoint import load_checkpoint
 
-COURSE_MODEL_DIR = DATA_DIR / "course_model"
-CACHE_DIR = REPO_ROOT / "cache" / "course_model"
+CACHE_DIR = cache_dir() / "course_model"  # where a stand-in is trained, in the per-user cache
 FINAL = "model.pt"
 
 
 def course_model_dir(cfg=None) -> Path:
-    """The folder holding the shipped model: ``cfg.data_dir/course_model`` (Colab clones data/ elsewhere)."""
-    return (Path(cfg.data_dir) if cfg is not None else DATA_DIR) / "course_model"
+    """The folder holding the shipped model: ``cfg.data_dir/course_model`` (default: the data :func:`find_data`
+    finds, or where Colab's fetch puts it)."""
+    return (Path(cfg.data_dir) if cfg is not None else data_dir()) / "course_model"
 
 
-def load_course_model(cfg=None, path=None, train_if_missing: bool = True) -> nn.Module:
+def load_course_model(cfg=None, path=None, train_if_missing: bool = False) -> nn.Module:
     """The trained course model (§2 architecture scaled down, see :func:`zfcourse.models.course_model`), in eval mode.
 
     Args:
         cfg: the :class:`zfcourse.environment.Config` from ``zfcourse.setup()``: its ``device`` and ``data_dir`` are
-            used, and its mode picks the stand-in training run when the shipped model is missing.
+            used, and its mode picks the stand-in training run when asked for one.
         path: a ``model.pt`` (a float state dict) or a folder holding one; default the shipped model.
-        train_if_missing: train when nothing is found (otherwise FileNotFoundError).
+        train_if_missing: when the shipped model is not found, use (or train) a stand-in in the per-user cache
+            instead of raising. A stand-in trained by the quick recipe does not make the chapters' figures.
+
+    Raises:
+        DataNotFoundError: no shipped model and ``train_if_missing`` is False (the message says what to do).
+        FileNotFoundError: ``path`` does not exist, or holds no model.pt.
+        CheckpointError: the file is damaged (truncated, manifest mismatch) or holds non-finite weights.
 
     Example:
         >>> model = load_course_model()
@@ -44,29 +57,52 @@ def load_course_model(cfg=None, path=None, train_if_missing: bool = True) -> nn.
     from .data import NUM_CLASSES
 
     device = torch.device(cfg.device) if cfg is not None else torch.device("cpu")
-    file = _find(path, cfg)
-    if file is None:
-        if not train_if_missing:
-            raise FileNotFoundError(f"path: no {FINAL} in {path or course_model_dir(cfg)} and train_if_missing=False")
-        file = _train_stand_in(cfg)
+    if path is not None:
+        file = Path(path) / FINAL if Path(path).is_dir() else Path(path)
+        if not file.is_file():
+            raise FileNotFoundError(f"path: no {FINAL} at {path}")
+    else:
+        file = course_model_dir(cfg) / FINAL
+        if not file.is_file():
+            if not train_if_missing:
+                raise DataNotFoundError(missing_data_message("the trained course model") +
+                                        f" Or pass train_if_missing=True to train a stand-in into {CACHE_DIR}.")
+            from .train.runs import train_stand_in
+
+            file = train_stand_in(CACHE_DIR, [], cfg, "course model") / FINAL
     model = course_model(num_classes=NUM_CLASSES)
-    state = load_checkpoint(file)  # weights_only; a truncated file gets an error naming it
-    model.load_state_dict({k: v.float() for k, v in state.items()})
+    state = load_checkpoint(file)  # weights_only; manifest, truncation and non-finite values checked, file named
+    try:
+        model.load_state_dict({k: v.float() for k, v in state.items()})
+    except (RuntimeError, AttributeError) as err:
+        raise ValueError(f"path: {file} does not hold the course model's weights ({str(err).splitlines()[0]})") from err
     return model.to(device).eval()
 
 
-def _find(path, cfg) -> Path | None:
-    candidates = [Path(path)] if path is not None else [course_model_dir(cfg), CACHE_DIR]
-    for c in candidates:
-        f = c / FINAL if c.is_dir() else c
-        if f.is_file():
-            return f
-    if path is not None and not Path(path).exists():
-        raise FileNotFoundError(f"path: {path} does not exist")
-    return None
+@dataclass(frozen=True)
+class CourseRun:
+    """The course model's run as a chapter shows it: the model, its folder, history and run.json, and whether it is
+    the shipped model (False: a stand-in, whose numbers do not make the chapter's figures)."""
+    model: nn.Module
+    folder: Path
+    history: dict
+    run: dict
+    shipped: bool
 
 
-def _train_stand_in(cfg) -> Path:
-    from .train.runs import train_if_missing
+def course_run(cfg=None, train_if_missing: bool = False) -> CourseRun:
+    """:func:`load_course_model` plus what the chapters read beside it (history.json, run.json, which run it is).
 
-    return train_if_missing(CACHE_DIR, [], cfg, "course model") / FINAL
+    Example:
+        >>> run = course_run()
+        >>> run.shipped, len(run.history["epoch"]) > 0
+        (True, True)
+    """
+    from .train.runs import load_history
+
+    model = load_course_model(cfg, train_if_missing=train_if_missing)
+    shipped = (course_model_dir(cfg) / FINAL).is_file()
+    folder = course_model_dir(cfg) if shipped else CACHE_DIR
+    run_json = folder / "run.json"
+    run = json.loads(run_json.read_text()) if run_json.is_file() else {}
+    return CourseRun(model, folder, load_history(folder), run, shipped)

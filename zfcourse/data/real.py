@@ -8,13 +8,12 @@ here apply the paper's preprocessing to any of the datasets a learner can realis
 * CIFAR-10, Caltech-101, Caltech-256 and Oxford-IIIT Pet through ``torchvision.datasets`` — :func:`cifar10`,
   :func:`caltech101`, :func:`caltech256`, :func:`oxford_pets`.
 
-Downloads happen only with ``download=True`` and go to :func:`cache_dir` (``$ZFCOURSE_CACHE`` or
-``~/.cache/zfcourse``), never into the repository. A missing dataset raises ``FileNotFoundError`` naming ``root``
+Downloads happen only with ``download=True`` and go to the per-user cache :func:`cache_dir` (``$ZFCOURSE_CACHE``,
+else ``$XDG_CACHE_HOME/zfcourse``, else ``~/.cache/zfcourse``), never into the repository or the installed package. A missing dataset raises ``FileNotFoundError`` naming ``root``
 and the layout expected; :func:`zfcourse.data.load_source` turns that into a fallback to the embedded world.
 """
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from torchvision import datasets
 from torchvision.datasets.utils import download_and_extract_archive
 from torchvision.transforms.functional import pil_to_tensor
 
+from ..environment import cache_dir
 from .preprocess import Preprocess, paper_resize
 
 IMAGENETTE_URL = "https://s3.amazonaws.com/fast-ai-imageclas/{variant}.tgz"
@@ -42,11 +42,6 @@ IMAGEWOOF_CLASSES = {
     "n02096294": ("Australian terrier", 193), "n02099601": ("golden retriever", 207),
     "n02105641": ("Old English sheepdog", 229), "n02111889": ("Samoyed", 258), "n02115641": ("dingo", 273),
 }
-
-
-def cache_dir() -> Path:
-    """Where downloads go: ``$ZFCOURSE_CACHE`` if set, else ``~/.cache/zfcourse`` (outside git)."""
-    return Path(os.environ.get("ZFCOURSE_CACHE") or Path.home() / ".cache" / "zfcourse").expanduser()
 
 
 class PaperTransform:

@@ -88,7 +88,7 @@ def load_source(cfg=None, split: str = "val", dataset: str = "imagenette", model
         model: for the ``imagenet`` source, a torchvision model name (``"alexnet"``, ``"vgg16"``, …) to load
             pretrained, or None.
         weights_path: a local state-dict file for ``model`` instead of torchvision's download.
-        root: where the real dataset lies (default ``$ZFCOURSE_CACHE`` or ``~/.cache/zfcourse``).
+        root: where the real dataset lies (default the per-user cache, :func:`zfcourse.data.cache_dir`).
         download: allow downloads; default: not in quick mode.
         size: number of embedded images (default: 240 val / 1200 train in quick mode, the dataset default otherwise).
         verbose: print the one-line summary (always printed on a fallback).

@@ -1,14 +1,27 @@
 """Training by §3 of Zeiler & Fergus (2014): SGD with momentum, feature scale clipping, plateau annealing, Fig. 4
-snapshots, resumable checkpoints and data-parallel runs. Command line: ``python -m zfcourse train --help``."""
-from .checkpoint import CheckpointError, load_checkpoint, save_atomic
+snapshots, resumable checkpoints and data-parallel runs. Command line: ``python -m zfcourse train --help``.
+
+    loop.py        the run's settings (TrainConfig), data order, the loop, evaluation, the run folder
+    schedule.py    when things happen: §3's lr annealing, Fig. 4's snapshot epochs
+    clipping.py    feature scale clipping (§3, Fig. 6a)
+    init.py        §3's initialisation and the scaled one the narrow course model needs
+    checkpoint.py  atomic writes, safe loads (non-finite, manifest), RNG states
+    snapshots.py   Fig. 4's conv snapshots
+    collate.py     batching without torch's thread pool (a speed-up)
+    ddp.py         several processes (torchrun)
+    tencrop.py     §3's ten-crop test evaluation
+    figures.py     learning curves, filters, Fig. 6a's RMS plots
+    runs.py        finished runs on disk (the no-clipping run of Fig. 6a)
+    cli.py         ``python -m zfcourse train``
+"""
+from .checkpoint import CheckpointError, check_finite, load_checkpoint, save_atomic, verify_file, write_manifest
 from .clipping import PAPER_RADIUS, clip_filter_rms_, conv_layers, filter_rms, filter_rms_by_layer
-from .config import TrainConfig
 from .init import scaled_init_
-from .loop import evaluate, train
-from .order import epoch_batches
-from .schedule import plateau_annealer, snapshot_epochs
+from .loop import TrainConfig, epoch_batches, evaluate, newest_checkpoint, train, write_json
+from .schedule import FIG4_EPOCHS, PAPER_EPOCHS, plateau_annealer, snapshot_epochs
 from .snapshots import list_snapshots, load_snapshot, save_snapshot
 
-__all__ = ["TrainConfig", "train", "scaled_init_", "evaluate", "clip_filter_rms_", "filter_rms", "filter_rms_by_layer", "conv_layers",
-           "PAPER_RADIUS", "plateau_annealer", "snapshot_epochs", "epoch_batches", "save_atomic", "load_checkpoint",
-           "CheckpointError", "save_snapshot", "load_snapshot", "list_snapshots"]
+__all__ = ["TrainConfig", "train", "scaled_init_", "evaluate", "clip_filter_rms_", "filter_rms", "filter_rms_by_layer",
+           "conv_layers", "PAPER_RADIUS", "plateau_annealer", "snapshot_epochs", "FIG4_EPOCHS", "PAPER_EPOCHS", "epoch_batches", "save_atomic",
+           "load_checkpoint", "CheckpointError", "check_finite", "verify_file", "write_manifest", "newest_checkpoint",
+           "write_json", "save_snapshot", "load_snapshot", "list_snapshots"]

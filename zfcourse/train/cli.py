@@ -1,46 +1,66 @@
-"""``python -m zfcourse train``: train the course model (or ZFNet) on the embedded world by §3's recipe.
+"""``python -m zfcourse train``: train the course model, ZFNet or the Krizhevsky baseline on the embedded world by §3.
 
-The shipped course model in ``data/course_model`` was made with exactly this command (see its MODEL_CARD.md). Under
+``--arch course`` (default) is Fig. 3 at a quarter of the width on 112×112 crops; ``--arch zfnet`` is Fig. 3 itself and
+``--arch krizhevsky`` the §4.1 baseline, both at ``--width`` (1.0 = the paper's) — on a CPU use a small width. The
+embedded world's crops are 112×112; another ``--input-size`` resizes them (bilinear) to that side.
+
+The shipped course model in ``data/course_model`` was made with this command (see its MODEL_CARD.md). Under
 ``torchrun --nproc_per_node=N -m zfcourse train …`` every process runs this same code and takes 1/N of each batch.
+
+``run.json`` in the output folder records the command, the settings and (when the run ends) the machine and times.
+``--resume`` compares the data, model and schedule settings with it and refuses a mismatch, naming the option; a new
+run into a folder that holds a run is refused unless ``--overwrite``. Ctrl-C stops with one line saying how to resume.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
+import shlex
 import sys
 import time
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
+from torch.utils.data import Dataset
 
-from ..models import course_model
+from ..models import course_model, krizhevsky, zfnet
+from ..models.zfnet import COURSE_WIDTH
 from .clipping import PAPER_RADIUS
-from .config import TrainConfig
 from .init import INITS, scaled_init_
-from .loop import train
+from .loop import RUN, TrainConfig, prepare_out_dir, train, write_json
 
-ARCHS = {"course": course_model}  # the embedded world is rendered at 112×112, the course model's input
+ARCHS = ("course", "zfnet", "krizhevsky")
+EMBEDDED_CROP = 112  # the embedded world's crops (its renders are 128×128)
+# The options that fix what a run computes (data, model, schedule): --resume must repeat them.
+SETTINGS = ("arch", "width", "input_size", "init", "train_size", "val_size", "world_seed", "seed", "batch_size", "lr",
+            "momentum", "clip_radius", "no_clip", "patience")
 
 
 def parser() -> argparse.ArgumentParser:
     """The command line of ``python -m zfcourse train`` (defaults: the paper's §3 values where they apply)."""
-    p = argparse.ArgumentParser(prog="python -m zfcourse train",
+    p = argparse.ArgumentParser(prog="python -m zfcourse train", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                                 description="Train on the embedded world with SGD, feature scale clipping and "
                                             "plateau annealing (Zeiler & Fergus 2014, §3).")
-    p.add_argument("--out", required=True, help="output folder (checkpoints, history.json, snapshots/, model.pt)")
-    p.add_argument("--arch", choices=sorted(ARCHS), default="course", help="model to train (the embedded world's 112 crops fit the course model)")
+    p.add_argument("--out", required=True, help="output folder (checkpoints, history.json, snapshots/, model.pt, run.json)")
+    p.add_argument("--arch", choices=ARCHS, default="course",
+                   help="course: Fig. 3 at width 0.25 on 112² (CPU-sized); zfnet: Fig. 3; krizhevsky: §4.1's baseline")
+    p.add_argument("--width", type=float, default=None,
+                   help="zfnet/krizhevsky: multiplier of every layer's maps and units (1.0 = the paper's; default 1.0). "
+                        f"The course model's width is fixed at {COURSE_WIDTH}")
+    p.add_argument("--input-size", type=int, default=EMBEDDED_CROP,
+                   help="the model's input side; the embedded world's 112² crops are resized to it")
     p.add_argument("--init", choices=INITS, default="scaled",
                    help="paper: N(0, 0.01²) everywhere (§3); scaled: 0.01 for conv1/fc8, 1/√fan_in between "
-                        "(default; see zfcourse.train.init for why)")
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--train-size", type=int, default=12_000, help="training images (default 12,000)")
-    p.add_argument("--val-size", type=int, default=1_200, help="validation images (default 1,200)")
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=1e-2)
-    p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--clip-radius", type=float, default=PAPER_RADIUS)
+                        "(see zfcourse.train.init for why)")
+    p.add_argument("--epochs", type=int, default=30, help="passes over the training set (70 in the paper)")
+    p.add_argument("--train-size", type=int, default=12_000, help="training images")
+    p.add_argument("--val-size", type=int, default=1_200, help="validation images")
+    p.add_argument("--batch-size", type=int, default=128, help="global mini-batch (§3: 128)")
+    p.add_argument("--lr", type=float, default=1e-2, help="initial learning rate (§3: 10⁻²)")
+    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (§3: 0.9)")
+    p.add_argument("--clip-radius", type=float, default=PAPER_RADIUS, help="feature scale clipping radius (§3: 0.1)")
     p.add_argument("--no-clip", action="store_true", help="turn feature scale clipping off (Fig. 6a's comparison)")
     p.add_argument("--patience", type=int, default=2, help="epochs without a better val error before lr ×0.1")
     p.add_argument("--seed", type=int, default=0, help="seeds the model init, data order, crops and dropout")
@@ -49,43 +69,150 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
     p.add_argument("--no-bf16", action="store_true", help="no bfloat16 autocast on CUDA")
     p.add_argument("--no-channels-last", action="store_true", help="no channels_last on CUDA")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its newest complete checkpoint")
+    p.add_argument("--overwrite", action="store_true", help="start afresh in an --out that holds a run, deleting it")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 
 
+def build_model(arch: str, num_classes: int, width: float | None = None, input_size: int = EMBEDDED_CROP):
+    """The model ``--arch`` names, at ``width`` (zfnet/krizhevsky) and ``input_size``, §3-initialised."""
+    if arch not in ARCHS:
+        raise ValueError(f"arch: expected one of {ARCHS}, got {arch!r}")
+    if arch == "course":
+        if width is not None and width != COURSE_WIDTH:
+            raise ValueError(f"--width: the course model's width is fixed at {COURSE_WIDTH}; use --arch zfnet "
+                             f"--width {width} for another width")
+        return course_model(num_classes=num_classes, input_size=input_size)
+    make = zfnet if arch == "zfnet" else krizhevsky
+    return make(num_classes=num_classes, width=1.0 if width is None else width, input_size=input_size)
+
+
+class Resized(Dataset):
+    """A dataset whose (3, s, s) images are resized (bilinear) to (3, size, size) — the embedded world's 112² crops
+    for a model with another input side. Epoch-dependent crops pass through ``set_epoch``."""
+
+    def __init__(self, dataset, size: int):
+        self.dataset, self.size = dataset, int(size)
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def set_epoch(self, epoch: int) -> None:
+        if hasattr(self.dataset, "set_epoch"):
+            self.dataset.set_epoch(epoch)
+
+    def __getitem__(self, i):
+        x, y = self.dataset[i]
+        return F.interpolate(x[None], size=(self.size, self.size), mode="bilinear", align_corners=False)[0], y
+
+
+def settings(args: argparse.Namespace) -> dict:
+    """The options of ``args`` that fix what the run computes (:data:`SETTINGS`), as saved in run.json (``width``
+    resolved to the value the model is built with)."""
+    out = {k: getattr(args, k) for k in SETTINGS}
+    if out["width"] is None:
+        out["width"] = COURSE_WIDTH if args.arch == "course" else 1.0
+    return out
+
+
+def saved_settings(run: dict) -> dict | None:
+    """The settings a run.json records: its ``settings``, else (run.json of an earlier version) those parsed back
+    from its ``command``; None when neither can be read."""
+    if isinstance(run.get("settings"), dict):
+        return run["settings"]
+    words = shlex.split(run.get("command", ""))
+    if words[:4] != ["python", "-m", "zfcourse", "train"]:
+        return None
+    try:
+        return settings(parser().parse_args(words[4:]))
+    except SystemExit:
+        return None
+
+
+def check_resume(out: Path, args: argparse.Namespace) -> None:
+    """Refuse ``--resume`` when an option in :data:`SETTINGS` differs from the run's run.json (naming the option)."""
+    import json
+
+    path = out / RUN
+    if not path.is_file():
+        return  # nothing recorded (an interrupted run of an earlier version): the checkpoint's own check remains
+    try:
+        saved = saved_settings(json.loads(path.read_text()))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"--resume: {path} is not readable JSON ({err}); fix or delete it to resume") from err
+    if saved is None:
+        return
+    now = settings(args)
+    for key in SETTINGS:
+        if key in saved and saved[key] != now[key]:
+            flag = "--" + key.replace("_", "-")
+            raise ValueError(f"{flag}: the run in {out} was made with {flag} {saved[key]!r}, now {now[key]!r}; resume "
+                             "with the same value, or start a new run (another --out, or --overwrite)")
+
+
 def main(argv=None) -> dict:
-    """Parse ``argv``, build the datasets and model, train, and write ``run.json`` (command, machine, wall time)."""
+    """Parse ``argv``, build the datasets and model, train, and write ``run.json`` (command, settings, machine, time).
+
+    Ctrl-C prints one line saying how to resume, then re-raises KeyboardInterrupt (``python -m zfcourse`` turns it
+    into exit status 130 without a traceback)."""
     from ..data import NUM_CLASSES, EmbeddedDataset
     from ..environment import choose_device
 
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
+    if args.resume and args.overwrite:
+        raise ValueError("--overwrite: cannot be combined with --resume; choose one")
+    if args.input_size < 1:
+        raise ValueError(f"--input-size: expected a positive side in pixels, got {args.input_size}")
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, momentum=args.momentum,
                          clip_radius=None if args.no_clip else args.clip_radius, anneal_patience=args.patience,
                          seed=args.seed, num_workers=args.workers, bf16=not args.no_bf16,
                          channels_last=not args.no_channels_last, progress=not args.quiet)
+    out = Path(args.out)
+    main_rank = int(os.environ.get("RANK", "0")) == 0  # under torchrun only rank 0 writes
+    prepare_out_dir(out, resume=args.resume, overwrite=args.overwrite, main=main_rank)
+    if args.resume:
+        check_resume(out, args)
     device = torch.device(args.device) if args.device else choose_device(None)
     torch.manual_seed(args.seed)  # the model's §3 initialisation
-    model = ARCHS[args.arch](num_classes=NUM_CLASSES)  # §3 init, N(0, 0.01²)
+    model = build_model(args.arch, NUM_CLASSES, args.width, args.input_size)
     if args.init == "scaled":
         scaled_init_(model)
+    command = "python -m zfcourse train " + " ".join(shlex.quote(a) for a in argv)
+    run = {"command": command, "settings": settings(args)}
+    if main_rank and not args.resume:
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(run, out / RUN)
     t0 = time.perf_counter()
     train_set = EmbeddedDataset("train", size=args.train_size, seed=args.world_seed, cache=True,
                                 progress=not args.quiet)
     val_set = EmbeddedDataset("val", size=args.val_size, seed=args.world_seed, cache=True, progress=not args.quiet)
+    if args.input_size != EMBEDDED_CROP:
+        train_set, val_set = Resized(train_set, args.input_size), Resized(val_set, args.input_size)
     render_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    history = train(model, train_set, val_set, args.out, config, resume=args.resume, device=device)
+    try:
+        history = train(model, train_set, val_set, out, config, resume=args.resume, device=device)
+    except KeyboardInterrupt:
+        if main_rank:
+            again = [a for a in argv if a not in ("--overwrite", "--resume")] + ["--resume"]
+            print(f"\nInterrupted. Completed epochs are saved in {out}; continue with: python -m zfcourse train "
+                  f"{' '.join(shlex.quote(a) for a in again)}", file=sys.stderr, flush=True)
+        raise
     wall = time.perf_counter() - t0
-    run = {"command": "python -m zfcourse train " + " ".join(argv if argv is not None else sys.argv[1:]),
-           "torch": torch.__version__, "python": platform.python_version(), "machine": platform.machine(),
-           "device": str(device), "cpu_threads": torch.get_num_threads(),
-           "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
-           "render_seconds": round(render_s, 1), "train_seconds_this_call": round(wall, 1),
-           "train_seconds_total": round(sum(history["seconds"]), 1),
-           "final_train_acc": history["train_acc"][-1], "final_val_acc": history["val_acc"][-1],
-           "epochs": len(history["epoch"])}
-    out = Path(args.out)
-    if out.exists() and int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 writes
-        (out / "run.json").write_text(json.dumps(run, indent=2) + "\n")
+    run.update({"torch": torch.__version__, "python": platform.python_version(), "machine": platform.machine(),
+                "device": str(device), "cpu_threads": torch.get_num_threads(),
+                "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
+                "render_seconds": round(render_s, 1), "train_seconds_this_call": round(wall, 1),
+                "train_seconds_total": round(sum(history["seconds"]), 1),
+                "final_train_acc": history["train_acc"][-1], "final_val_acc": history["val_acc"][-1],
+                "epochs": len(history["epoch"])})
+    if main_rank:
+        if args.resume and (out / RUN).is_file():  # keep the original command and settings, record this call too
+            import json
+            first = json.loads((out / RUN).read_text())
+            run["command"], run["settings"] = first.get("command", command), first.get("settings", run["settings"])
+            run["resumed_with"] = first.get("resumed_with", []) + [command]
+        write_json(run, out / RUN)
     return run

@@ -1,6 +1,6 @@
 """Conv-layer snapshots for Fig. 4 ("evolution of a randomly chosen subset of model features through training").
 
-At each of Fig. 4's epochs (scaled to the run, :func:`~zfcourse.train.schedule.snapshot_epochs`) the weights and
+At each of Fig. 4's epochs (scaled to the run, :func:`~zfcourse.train.snapshot_epochs`) the weights and
 biases of every conv layer are saved in float16 — what the deconvnet needs to project features, at a quarter of a
 full checkpoint's size (no fc layers, no optimiser state). float16 keeps ~3 significant digits, far below the
 visual resolution of a projection.
