@@ -186,5 +186,59 @@ def test_read_folder_and_dog_photos_from_an_imagewoof_fixture(tmp_path):
         dog_photos(tmp_path / "other", n=1, root=root, download=False)
     with pytest.raises(FileNotFoundError, match="^root: "):
         dog_photos(tmp_path / "other", n=2, root=tmp_path / "nowhere", download=False)
+    assert not (tmp_path / "other").exists()                    # a failed fetch leaves no empty folder behind
+    with pytest.raises(FileNotFoundError, match="^folder: .*other is not a folder"):
+        read_folder(tmp_path / "other")
+    (tmp_path / "other").mkdir()
     with pytest.raises(FileNotFoundError, match="^folder: no images"):
         read_folder(tmp_path / "other")
+
+
+def test_own_photos_default_to_the_per_user_cache_not_the_working_folder(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from zfcourse.correspondence import dog_photos, photo_folder, read_folder
+
+    root = tmp_path / "datasets"
+    d = root / "imagewoof2-160" / "val" / "n02088364"
+    d.mkdir(parents=True)
+    Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(d / "a.JPEG")
+    Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(tmp_path / "b.png")
+    monkeypatch.setenv("ZFCOURSE_CACHE", str(tmp_path / "cache"))
+    work = tmp_path / "book"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert photo_folder() == tmp_path / "cache" / "my_dogs"
+    assert dog_photos(n=2, root=root, download=False) == ["beagle.jpeg"]
+    assert read_folder()[1] == ["beagle.jpeg"] and list(work.iterdir()) == []
+
+
+def test_saving_some_images_keeps_the_others_and_one_backup(tmp_path):
+    """The tool opened on 2 of a file's 5 images must not drop the other 3 when it saves."""
+    path = tmp_path / "faces.json"
+    five = {f"dog{i}.jpg": {"left_eye": (10 + i, 20), "right_eye": (30, 20), "nose": (20, 30)} for i in range(5)}
+    save_annotations(path, five)
+    before = path.read_bytes()
+    tool = AnnotationTool([np.zeros((64, 64, 3), np.uint8)] * 2, names=["dog0.jpg", "dog1.jpg"], path=path)
+    tool.annotations["dog1.jpg"]["nose"] = (40.0, 41.0)
+    tool.save()
+    back = load_annotations(path, required=KEYPOINTS)
+    assert sorted(back) == sorted(five)                                        # all five images still there
+    assert back["dog1.jpg"]["nose"] == (40.0, 41.0) and back["dog4.jpg"] == {k: tuple(map(float, v)) for k, v in five["dog4.jpg"].items()}
+    assert (tmp_path / "faces.json.bak").read_bytes() == before                # the file as it was, once
+    tool.save()
+    assert (tmp_path / "faces.json.bak").read_bytes() != before                 # one backup: replaced, not piled up
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["faces.json", "faces.json.bak"]   # no temporary left
+
+
+def test_a_file_that_is_not_a_keypoint_file_is_named_and_never_overwritten(tmp_path):
+    path = tmp_path / "faces.json"
+    path.write_bytes(bytes(range(256)))                                        # binary
+    with pytest.raises(ValueError, match=r"^path: .*faces.json is not a JSON keypoint file"):
+        load_annotations(path)
+    with pytest.raises(ValueError, match=r"^path: .*faces.json exists but is not a keypoint file"):
+        save_annotations(path, {"a.jpg": {"nose": (1, 2)}})
+    assert path.read_bytes() == bytes(range(256))
+    path.write_text("[1, 2]")
+    with pytest.raises(TypeError, match=r"^path: .*faces.json: annotations: expected a dict"):
+        load_annotations(path)

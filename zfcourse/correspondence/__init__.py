@@ -15,11 +15,11 @@ from .delta import as_eps, delta, delta_chance, delta_literal, hamming_counts, h
 from .figure import plot_masks, plot_table
 from .features import LAYERS, feature_changes, layer_features
 from .masks import mask_part, mask_random, mask_squares, part_centers, random_centers, square_box
-from .photos import ALEXNET_LAYERS, dog_photos, keypoint_box, load_photos, read_folder
+from .photos import ALEXNET_LAYERS, dog_photos, keypoint_box, load_photos, photo_folder, read_folder
 from .table import PAPER_TABLE1, PARTS, CorrespondenceTable, correspondence_table
 
 __all__ = ["delta", "delta_chance", "delta_literal", "hamming_counts", "hamming_matrix", "as_eps",
            "mask_squares", "mask_part", "mask_random", "part_centers", "random_centers", "square_box",
            "LAYERS", "layer_features", "feature_changes", "plot_masks", "plot_table",
            "PAPER_TABLE1", "PARTS", "CorrespondenceTable", "correspondence_table",
-           "KEYPOINTS", "load_annotations", "save_annotations", "load_photos", "keypoint_box", "read_folder", "dog_photos", "ALEXNET_LAYERS", "AnnotationTool", "draw_keypoints"]
+           "KEYPOINTS", "load_annotations", "save_annotations", "load_photos", "keypoint_box", "read_folder", "photo_folder", "dog_photos", "ALEXNET_LAYERS", "AnnotationTool", "draw_keypoints"]

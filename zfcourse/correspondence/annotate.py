@@ -143,7 +143,9 @@ class AnnotationTool:
         return ax
 
     def save(self, path=None) -> Path:
-        """Write the current points to ``path`` (default: the tool's path) as JSON."""
+        """Write the current points to ``path`` (default: the tool's path) as JSON, merged into what the file holds:
+        other images' keypoints are kept, and the file as it was is kept as ``<name>.bak``
+        (see :func:`~zfcourse.correspondence.save_annotations`)."""
         path = Path(path) if path is not None else self.path
         if path is None:
             raise ValueError("path: the tool was made without a path; pass one to save()")

@@ -47,23 +47,55 @@ def check_annotations(annotations, sizes=None) -> dict[str, dict[str, tuple[floa
     return out
 
 
-def save_annotations(path, annotations, sizes=None) -> Path:
-    """Write ``annotations`` to ``path`` as JSON (checked first, written to a temporary file then renamed, so a crash
-    never leaves half a file). Returns the path.
+def save_annotations(path, annotations, sizes=None, merge: bool = True, backup: bool = True) -> Path:
+    """Write ``annotations`` to ``path`` as JSON; returns the path.
+
+    Nothing already in the file is lost: with ``merge`` (default) the file's other images keep their keypoints and
+    only the images in ``annotations`` are replaced; with ``backup`` the file as it was is kept as ``<name>.bak`` (one
+    backup, replaced at each save). The points are checked first, then written to a temporary file that is flushed,
+    fsync-ed and renamed over ``path``, so a crash never leaves half a file.
+
+    Raises:
+        ValueError: a point is malformed or outside its image, or ``path`` exists but is not a keypoint file (then it
+            is left untouched: move it away or choose another path).
 
     Example:
         >>> p = save_annotations(Path(tempfile.mkdtemp()) / "faces.json", {"a.jpg": {"nose": (3, 4)}})
-        >>> load_annotations(p)
-        {'a.jpg': {'nose': (3.0, 4.0)}}
+        >>> _ = save_annotations(p, {"b.jpg": {"nose": (5, 6)}})
+        >>> sorted(load_annotations(p))
+        ['a.jpg', 'b.jpg']
     """
-    data = {name: {kp: [x, y] for kp, (x, y) in pts.items()} for name, pts in check_annotations(annotations, sizes).items()}
+    new = check_annotations(annotations, sizes)
     path = Path(path)
+    old = None
+    if path.exists():
+        try:
+            old = load_annotations(path)
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"path: {path} exists but is not a keypoint file ({err}); it was left untouched — move "
+                             "it away or choose another path") from err
+    merged = {**old, **new} if merge and old else new
+    data = {name: {kp: [x, y] for kp, (x, y) in pts.items()} for name, pts in merged.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=1)
-    os.replace(tmp, path)
+    if backup and old is not None:
+        _replace_with(path.with_name(path.name + ".bak"), path.read_bytes())
+    _replace_with(path, json.dumps(data, indent=1).encode())
     return path
+
+
+def _replace_with(path: Path, data: bytes) -> None:
+    """Atomically make ``path`` hold ``data``: temporary file in the same folder, flush, fsync, ``os.replace``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def load_annotations(path, sizes=None, required=()) -> dict[str, dict[str, tuple[float, float]]]:
@@ -77,11 +109,16 @@ def load_annotations(path, sizes=None, required=()) -> dict[str, dict[str, tuple
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"path: no annotation file at {path}")
+    if not path.is_file():
+        raise ValueError(f"path: {path} is not a file; expected a JSON keypoint file")
     try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"path: {path} is not valid JSON ({err})") from err
-    out = check_annotations(data, sizes)
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"path: {path} is not a JSON keypoint file ({type(err).__name__}: {err})") from err
+    try:
+        out = check_annotations(data, sizes)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"path: {path}: {err}") from err
     for name, pts in out.items():
         missing = [kp for kp in required if kp not in pts]
         if missing:

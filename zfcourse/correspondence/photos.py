@@ -7,7 +7,8 @@ outline: their bounding box widened by ``margin`` × (eye distance) on every sid
 
 For torchvision's pretrained AlexNet, "layer 5" and "layer 7" are ``features.11`` (relu5) and ``classifier.5``
 (relu7): :data:`ALEXNET_LAYERS`. :func:`read_folder` gives the tool its pictures; :func:`dog_photos` fills an empty
-folder with a few dog photos from Imagewoof (downloaded) so a reader without photos of their own can start.
+folder with a few dog photos from Imagewoof (downloaded) so a reader without photos of their own can start. The
+default folder is :func:`photo_folder`, in the per-user cache — never inside the installed package or the book.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..environment import cache_dir
 from .annotations import KEYPOINTS, load_annotations
 from .masks import check_inside
 
@@ -25,14 +27,21 @@ ALEXNET_LAYERS = {"Layer 5": "features.11", "Layer 7": "classifier.5"}
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 
-def read_folder(folder, limit: int | None = None) -> tuple[list[np.ndarray], list[str]]:
+def photo_folder() -> Path:
+    """The default folder for your own photos: ``my_dogs/`` in the per-user cache
+    (:func:`zfcourse.environment.cache_dir`, e.g. ``~/.cache/zfcourse/my_dogs``)."""
+    return cache_dir() / "my_dogs"
+
+
+def read_folder(folder=None, limit: int | None = None) -> tuple[list[np.ndarray], list[str]]:
     """The pictures in ``folder`` (files ending in :data:`IMAGE_SUFFIXES`, sorted by name; at most ``limit``) as
     uint8 (H, W, 3) arrays, and their file names — what :class:`~zfcourse.correspondence.AnnotationTool` takes.
+    ``folder`` defaults to :func:`photo_folder`.
 
     Example:
         >>> images, names = read_folder("my_dogs")          # doctest: +SKIP
     """
-    folder = Path(folder)
+    folder = Path(folder) if folder is not None else photo_folder()
     if not folder.is_dir():
         raise FileNotFoundError(f"folder: {folder} is not a folder")
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
@@ -41,10 +50,10 @@ def read_folder(folder, limit: int | None = None) -> tuple[list[np.ndarray], lis
     return [np.asarray(Image.open(p).convert("RGB")) for p in files], [p.name for p in files]
 
 
-def dog_photos(folder, n: int = 5, root=None, download: bool = True) -> list[str]:
-    """Make sure ``folder`` holds dog photos for §4.3 on real images: if it has none, copy the first validation image
-    of ``n`` different Imagewoof breeds (10 ImageNet dog classes; downloaded into ``root``, default the course's
-    cache, when ``download``). Returns the image names in the folder.
+def dog_photos(folder=None, n: int = 5, root=None, download: bool = True) -> list[str]:
+    """Make sure ``folder`` (default :func:`photo_folder`) holds dog photos for §4.3 on real images: if it has none,
+    copy the first validation image of ``n`` different Imagewoof breeds (10 ImageNet dog classes; downloaded into
+    ``root``, default the course's cache, when ``download``) and say where they went. Returns the image names.
 
     The paper used 5 *frontal* dog faces; Imagewoof photos are not all frontal — look at them in the annotation tool
     and replace any that is not with a photo of your own before annotating.
@@ -55,18 +64,20 @@ def dog_photos(folder, n: int = 5, root=None, download: bool = True) -> list[str
 
     if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= 10:
         raise ValueError(f"n: expected between 2 and 10 photos (Δ needs pairs; Imagewoof has 10 breeds), got {n!r}")
-    folder = Path(folder)
+    folder = Path(folder) if folder is not None else photo_folder()
+    if folder.is_dir():
+        have = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if have:
+            return have
+    ds = imagenette("val", "imagewoof2-160", root=root, download=download)  # before mkdir: a failure leaves no folder
     folder.mkdir(parents=True, exist_ok=True)
-    have = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if have:
-        return have
-    ds = imagenette("val", "imagewoof2-160", root=root, download=download)
     first = {}
     for path, label in ds.samples:
         first.setdefault(label, path)
     for label in sorted(first)[:n]:
         src = Path(first[label])
         copyfile(src, folder / f"{ds.class_names[label].replace(' ', '_')}{src.suffix.lower()}")
+    print(f"zfcourse: copied {min(n, len(first))} Imagewoof dog photos into {folder}; put your own photos there instead")
     return sorted(p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
