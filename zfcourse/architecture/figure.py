@@ -54,8 +54,10 @@ def plot_figure_6(convs: dict, dead: dict | None = None, spectra: bool = True, n
     layers = {label: _conv_of(m) for label, m in convs.items()}
     dead = dead or {}
     n = len(layers)
-    fig, axes = plt.subplots(1 + spectra, n, figsize=(5.4 * n, 4.2 + 2.6 * spectra), squeeze=False,
-                             gridspec_kw={"height_ratios": [1.6, 1] if spectra else [1]})
+    rows = max(math.ceil(len(_conv_of(m).weight) / ncols) for m in layers.values())
+    top = 5.4 * rows / ncols + 0.5  # the mosaics' height for a 5.4-inch column, plus the title
+    fig, axes = plt.subplots(1 + spectra, n, figsize=(5.4 * n, top + 2.8 * spectra), squeeze=False,
+                             gridspec_kw={"height_ratios": [top, 2.8] if spectra else [1]})
     for col, (label, conv) in enumerate(layers.items()):
         w = conv.weight.detach().cpu()
         if w.dim() != 4 or w.shape[1] != 3:
