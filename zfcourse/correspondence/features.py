@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from ..models import resolve
+from ..models.activations import check_images
 from ..models.modes import evaluating
 
 # Table 1's column label → the layer read. Use torchvision AlexNet indices for pretrained models, e.g.
@@ -34,10 +35,12 @@ def layer_features(model: nn.Module, images: torch.Tensor, layers=LAYERS, batch_
 
     Args:
         model: a ZFNet (``course_model()``, ``zfnet()``) or a torchvision AlexNet/VGG.
-        images: (N, 3, S, S) in the model's input space.
+        images: (N, 3, S, S) in the model's input space: finite, N ≥ 1, the model's dtype and a size it accepts
+            (:func:`zfcourse.models.activations.check_images`); they may stay on the CPU (each batch is moved to the
+            model's device, results come back on the CPU).
         layers: {label: layer name} (names as :func:`zfcourse.models.resolve` accepts), or a sequence of names
             (then each name is its own label).
-        batch_size: images per forward pass.
+        batch_size: images per forward pass (a positive integer).
 
     Example:
         >>> from zfcourse.models import course_model
@@ -49,9 +52,9 @@ def layer_features(model: nn.Module, images: torch.Tensor, layers=LAYERS, batch_
         layers = {str(name): name for name in layers}
     if not layers:
         raise ValueError("layers: expected at least one layer")
-    if not isinstance(images, torch.Tensor) or images.dim() != 4:
-        raise ValueError(f"images: expected a (N, 3, S, S) tensor, got "
-                         f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size: expected a positive integer, got {batch_size!r}")
+    check_images(images, model, same_device=False)
     modules = {label: resolve(model, name)[1] for label, name in layers.items()}
     captured: dict[str, list[torch.Tensor]] = {label: [] for label in layers}
     hooks = [m.register_forward_hook(lambda _m, _i, out, label=label: captured[label].append(out.detach().flatten(1).clone()))
@@ -87,7 +90,9 @@ def feature_changes(model: nn.Module, images: torch.Tensor, masked: torch.Tensor
         >>> feature_changes(course_model(), x, x)["Layer 7"].abs().max().item()
         0.0
     """
-    if not isinstance(masked, torch.Tensor) or masked.shape != images.shape:
+    check_images(images, model, same_device=False)
+    check_images(masked, model, "masked", same_device=False)
+    if masked.shape != images.shape:
         raise ValueError(f"masked: expected the same shape as images {tuple(images.shape)}, "
                          f"got {tuple(masked.shape) if isinstance(masked, torch.Tensor) else type(masked).__name__}")
     feats = layer_features(model, images, layers, batch_size)
