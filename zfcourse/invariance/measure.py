@@ -15,9 +15,11 @@ This file re-does the measurement for any torchvision-style model, top to bottom
 
        q(p) = c + R(−θ)(p − t) / s,     p = output pixel relative to the window centre (in canvas pixels),
 
-   with bilinear interpolation. Because the canvas extends past the window, a translated or shrunken object brings
-   real surroundings into view, never an empty border; :func:`transform` refuses (or pads, if asked) when a sample
-   would fall off the canvas.
+   with bilinear interpolation, R(θ) the on-screen counter-clockwise turn (in x-right, y-down pixel coordinates
+   R(θ) = [[cos θ, sin θ], [−sin θ, cos θ]]). Because the canvas extends past the window, a translated or shrunken
+   object brings real surroundings into view, never an empty border; :func:`transform` refuses (or pads, if asked)
+   when a sample would fall off the canvas. The whole canvas turns, background included: a symmetric object on a
+   textured background is no longer a symmetric picture, so the symmetry check wants a plain background.
 2. **Grids** (:func:`paper_grid`): vertical translation 0…±60 pixels in the paper's 224-pixel input (scaled to the
    model's S), scale 0.6–1.4, rotation 0–360° in 10° steps.
 3. **Features** (:func:`extract`): one batched forward pass with hooks at the chosen layers (default
