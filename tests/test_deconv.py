@@ -9,7 +9,7 @@ import torchvision
 from torch import nn
 
 from zfcourse.deconv import pool_with_switches, project, project_many, record, reverse, unpool
-from zfcourse.models import crop, geometry, krizhevsky, layer_geometry, receptive_box, resolve, zfnet
+from zfcourse.models import crop, krizhevsky, layer_geometry, receptive_box, resolve, zfnet
 
 torch.set_num_threads(1)
 
@@ -182,7 +182,8 @@ def test_unpool_is_adjoint_of_pooling_with_fixed_switches(pool):
     g = torch.Generator().manual_seed(0)
     x = torch.randn(2, 4, 11, 11, generator=g, dtype=torch.float64)
     _, s = pool_with_switches(x, pool)
-    y, z = torch.randn(s.shape, generator=g, dtype=torch.float64), torch.randn(x.shape, generator=g, dtype=torch.float64)
+    y = torch.randn(s.shape, generator=g, dtype=torch.float64)
+    z = torch.randn(x.shape, generator=g, dtype=torch.float64)
     pooled_z = z.flatten(2).gather(2, s.flatten(2)).view(s.shape)  # P_s(z): z read at the switches
     lhs, rhs = (unpool(y, s, x.shape[-2:]) * z).sum(), (y * pooled_z).sum()
     torch.testing.assert_close(lhs, rhs)

@@ -26,7 +26,8 @@ def test_layer_outside_features():
 @pytest.mark.parametrize("channel, match", [(64, r"channel: 64 is out of range for features.conv5 \(64 maps: 0..63\)"),
                                             (-1, "channel: -1 is out of range"),
                                             (torch.tensor([0, 99]), "channel: 99 is out of range"),
-                                            (torch.tensor([0, 1, 2]), r"channel: expected an int or an integer tensor")])
+                                            (torch.tensor([0, 1, 2]),
+                                             r"channel: expected an int or an integer tensor")])
 def test_channel_out_of_range(channel, match):
     with pytest.raises(ValueError, match=match):
         project(MODEL, X, "conv5", channel)

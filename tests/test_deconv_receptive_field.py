@@ -55,8 +55,10 @@ def test_receptive_box_matches_brute_force(name):
                 changed = (x[0] != 0).any(0)
                 h, w = changed.shape
                 # boxes are separable: unit (y, x) sees the pixel iff row y's span holds py and column x's holds px
-                rows_ok = torch.tensor([(lambda b: b[1] <= py < b[3])(receptive_box(row, y, 0, size)) for y in range(h)])
-                cols_ok = torch.tensor([(lambda b: b[0] <= px < b[2])(receptive_box(row, 0, x, size)) for x in range(w)])
+                rows_ok = torch.tensor([(lambda b: b[1] <= py < b[3])(receptive_box(row, y, 0, size))
+                                        for y in range(h)])
+                cols_ok = torch.tensor([(lambda b: b[0] <= px < b[2])(receptive_box(row, 0, x, size))
+                                        for x in range(w)])
                 expected = rows_ok[:, None] & cols_ok[None, :]
                 assert torch.equal(changed, expected), f"{name} {row.name} pixel {(py, px)}"
 

@@ -101,7 +101,7 @@ def test_weight_progress_is_distance_travelled_on_each_layers_own_scale():
     a, b = models()
     mid = {k: (va + vb) / 2 for (k, va), vb in zip(conv_weights(a).items(), conv_weights(b).values())}
     prog = weight_progress({1: a, 5: mid, 9: b}, b)
-    for name, p in prog.items():
+    for p in prog.values():
         assert p == pytest.approx([0.0, 0.5, 1.0], abs=1e-6)
     with pytest.raises(ValueError, match="snapshots: expected at least one epoch"):
         weight_progress({}, b)

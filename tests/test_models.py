@@ -101,7 +101,8 @@ def test_summary_of_torchvision_alexnet():
 
 def test_summary_receptive_fields_of_zfnet(zf):
     rf = {r.name: r.receptive_field for r in geometry(zf)}
-    assert [rf[f"features.{n}"] for n in ("conv1", "pool1", "conv2", "pool2", "conv5", "pool5")] == [7, 11, 27, 43, 139, 171]
+    names = ("conv1", "pool1", "conv2", "pool2", "conv5", "pool5")
+    assert [rf[f"features.{n}"] for n in names] == [7, 11, 27, 43, 139, 171]
     assert "62,357,608" in str(summary(zf))
 
 

@@ -1,4 +1,5 @@
-"""Fig. 7(c) (§4.2): the panel shows this image's deconvnet projection beside the map's top projections from a dataset."""
+"""Fig. 7(c) (§4.2): the panel shows this image's deconvnet projection beside the map's top projections from a
+dataset."""
 import numpy as np
 import pytest
 import torch

@@ -79,7 +79,7 @@ def test_landings_use_the_receptive_field_centre():
 def test_channel_browser_draws_and_returns_a_widget():
     model = course_model(num_classes=12).eval()
     tops = top_k_layers(model, DATA, ["relu1", "relu3"], k=4, progress=False)
-    w = channel_browser(model, DATA, tops, layer="relu3", channel=2, describe=lambda l, c: f"{l} {c}")
+    w = channel_browser(model, DATA, tops, layer="relu3", channel=2, describe=lambda name, c: f"{name} {c}")
     pick_layer, pick_channel = w.children[0].children
     assert pick_layer.value == "features.relu3" and pick_channel.max == 95
     pick_layer.value = "features.relu1"

@@ -75,7 +75,8 @@ def check_images(images, model: nn.Module | None = None) -> None:
         raise TypeError(f"images: expected a torch.Tensor of shape (B, 3, H, W), got {type(images).__name__}")
     if images.dim() != 4 or images.shape[1] != 3:
         hint = " (one image? use images[None])" if images.dim() == 3 and images.shape[0] == 3 else ""
-        raise ValueError(f"images: expected a batch of RGB images of shape (B, 3, H, W), got {tuple(images.shape)}{hint}")
+        raise ValueError(f"images: expected a batch of RGB images of shape (B, 3, H, W), "
+                         f"got {tuple(images.shape)}{hint}")
     if not images.is_floating_point():
         raise TypeError(f"images: expected a floating-point tensor in input space, got {images.dtype}")
     if len(images) == 0:
@@ -198,7 +199,7 @@ def record(model: nn.Module, images: torch.Tensor, layer: str | int, masks: bool
         >>> from zfcourse.models import course_model
         >>> t = record(course_model(), torch.randn(2, 3, 112, 112), "pool2")
         >>> t.activation.shape, [s.name for s in t.steps if s.switches is not None]
-        (torch.Size([2, 16, 6, 6]), ['features.pool1', 'features.pool2'])
+        (torch.Size([2, 64, 6, 6]), ['features.pool1', 'features.pool2'])
     """
     check_images(images, model)
     full, chain = path(model, layer)
@@ -349,7 +350,7 @@ def positions_of(position, channel: torch.Tensor, trace: Trace) -> torch.Tensor:
 
 
 def seeds(trace: Trace, image: torch.Tensor, channel: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
-    """(N, C, h, w) maps at ``trace.layer``: zero except activation (image, channel, y, x) at its own place and value."""
+    """(N, C, h, w) maps at ``trace.layer``: zero except activation (image, channel, y, x), at its place and value."""
     a = trace.activation
     out = a.new_zeros(len(image), *a.shape[1:])
     n = torch.arange(len(image), device=a.device)

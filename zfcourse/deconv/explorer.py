@@ -19,7 +19,8 @@ from .deconvnet import RECTIFY, project, record
 
 def projectable_layers(model: nn.Module) -> list[str]:
     """The conv, ReLU and max-pool layers of ``model.features`` (full names), the ones worth projecting from."""
-    return [f"features.{n}" for n, m in model.features.named_children() if isinstance(m, (nn.Conv2d, nn.ReLU, nn.MaxPool2d))]
+    return [f"features.{n}" for n, m in model.features.named_children()
+            if isinstance(m, (nn.Conv2d, nn.ReLU, nn.MaxPool2d))]
 
 
 def draw_projection(model: nn.Module, images: torch.Tensor, layer: str, channel: int, index: int = 0,

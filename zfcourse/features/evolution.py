@@ -167,7 +167,7 @@ def feature_evolution(model: nn.Module, snapshots: dict, data, channels: dict, r
     chans = _check_channels(model, channels)
     net = copy.deepcopy(model).eval()
     keep = set(net.state_dict())
-    values, image, position, projections = ({l: [] for l in chans} for _ in range(4))
+    values, image, position, projections = ({name: [] for name in chans} for _ in range(4))
     for epoch, snap in tqdm(snapshots.items(), desc="epochs", disable=not progress):
         state = conv_weights(snap)
         extra = set(state) - keep
@@ -187,7 +187,10 @@ def feature_evolution(model: nn.Module, snapshots: dict, data, channels: dict, r
             image[layer].append(img)
             position[layer].append(pos)
             projections[layer].append(p.cpu())
-    stack = lambda d: {l: torch.stack(v) for l, v in d.items()}  # noqa: E731
+
+    def stack(d):
+        return {name: torch.stack(v) for name, v in d.items()}
+
     return Evolution(list(snapshots), list(chans), chans, stack(values), stack(image), stack(position),
                      stack(projections))
 
@@ -220,8 +223,10 @@ def settled_epoch(evo: Evolution) -> dict[str, list]:
 def plot_evolution(evo: Evolution, layers=None, height_per_row: float = 0.62, title: str | None = None):
     """Draw Fig. 4: one row per feature map (grouped by layer), one column per epoch, each tile the projection of that
     epoch's strongest activation, scaled on its own (grey = 0). Returns the figure."""
-    layers = evo.layers if layers is None else [l for l in evo.layers if l in layers or l.split(".")[-1] in layers]
-    rows = [(l, j) for l in layers for j in range(len(evo.channels[l]))]
+    if layers is not None:
+        layers = [name for name in evo.layers if name in layers or name.split(".")[-1] in layers]
+    layers = evo.layers if layers is None else layers
+    rows = [(name, j) for name in layers for j in range(len(evo.channels[name]))]
     n_epochs = len(evo.epochs)
     fig, axes = plt.subplots(len(rows), 1, figsize=(1.4 + 0.62 * n_epochs, 0.55 + height_per_row * len(rows)),
                              squeeze=False, gridspec_kw={"hspace": 0.08})

@@ -2,8 +2,9 @@
 
 Fig. 2 is read by eye ("layer 4 ... dog faces; bird's legs"). The embedded world knows every object and part it drew,
 so the same reading can be counted: unit (y, x) of a layer with jump j and centre c is centred on input pixel
-(c + y·j, c + x·j) (:func:`zfcourse.models.geometry`); the object drawn topmost at that pixel (or the background) and the
-main object's nearest named part (``left_eye``, ``nose``, ``front_wheel``, ``lettering`` …) say what it looked at.
+(c + y·j, c + x·j) (:func:`zfcourse.models.geometry`); the object drawn topmost at that pixel (or the
+background) and the main object's nearest named part (``left_eye``, ``nose``, ``front_wheel``, ``lettering`` …)
+say what it looked at.
 Objects are known by their boxes, not their outlines, so a box corner outside a round face still counts as the
 face. For deep layers the receptive field covers most of the image, so "the centre" is where the unit is centred,
 not all it sees.
@@ -50,7 +51,8 @@ def landing_of(annotation, y: float, x: float, reach: float) -> Landing:
     return Landing(BACKGROUND, False, None)
 
 
-def landings(annotations, top: TopK, row: LayerGeometry, channels=None, reach: float | None = None) -> list[list[Landing]]:
+def landings(annotations, top: TopK, row: LayerGeometry, channels=None,
+             reach: float | None = None) -> list[list[Landing]]:
     """For each map in ``channels`` (default all) and each of its top-k activations, its :class:`Landing`.
 
     ``annotations`` is indexable by image index (e.g. ``[dataset.annotation(i) for i in range(n)]`` or a function

@@ -4,5 +4,6 @@ from .activations import activations
 from .summary import LayerGeometry, crop, geometry, layer_geometry, receptive_box, size_arithmetic, summary
 from .zfnet import KRIZHEVSKY_CONVS, ZF_CONVS, ZFNet, course_model, krizhevsky, zfnet
 
-__all__ = ["ZFNet", "ZF_CONVS", "KRIZHEVSKY_CONVS", "zfnet", "krizhevsky", "course_model", "layer", "layer_names", "resolve", "summary",
-           "geometry", "receptive_box", "layer_geometry", "crop", "LayerGeometry", "size_arithmetic", "activations"]
+__all__ = ["ZFNet", "ZF_CONVS", "KRIZHEVSKY_CONVS", "zfnet", "krizhevsky", "course_model", "layer", "layer_names",
+           "resolve", "summary", "geometry", "receptive_box", "layer_geometry", "crop", "LayerGeometry",
+           "size_arithmetic", "activations"]

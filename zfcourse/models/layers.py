@@ -27,7 +27,8 @@ def resolve(model: nn.Module, name: str | int) -> tuple[str, nn.Module]:
     """Return ``(full_name, module)`` for a layer given by full name, short name or index into ``features``.
 
     Accepted forms: ``"features.conv5"``, ``"conv5"`` (when exactly one leaf ends with it), ``"features.11"``,
-    ``11`` or ``"11"`` (index into ``model.features``; ZFNet's ``features.0`` is ``features.conv1``). Raises KeyError listing the valid names otherwise.
+    ``11`` or ``"11"`` (index into ``model.features``; ZFNet's ``features.0`` is ``features.conv1``). Raises KeyError
+    listing the valid names otherwise.
     """
     modules = dict(model.named_modules())
     if isinstance(name, bool) or not isinstance(name, (str, int)):

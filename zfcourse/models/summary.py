@@ -82,7 +82,8 @@ def geometry(model: nn.Module, input_size: int | None = None) -> list[LayerGeome
         for name, m in getattr(model, "classifier", nn.Sequential()).named_children():
             x = m(x)
             rows.append(LayerGeometry(f"classifier.{name}", type(m).__name__, "", tuple(x.shape[1:]),
-                                      sum(q.numel() for q in m.parameters()), _multiply_adds(m, x), size, 0, (size - 1) / 2))
+                                      sum(q.numel() for q in m.parameters()), _multiply_adds(m, x), size, 0,
+                                      (size - 1) / 2))
     return rows
 
 
@@ -96,7 +97,7 @@ def receptive_box(row: LayerGeometry, y: int, x: int, image_size: int) -> tuple[
         >>> from zfcourse.models import course_model
         >>> row = layer_geometry(course_model(), "features.conv2")
         >>> row.receptive_field, receptive_box(row, 0, 3, 112)
-        (27, (5, 0, 29, 21))
+        (27, (23, 0, 50, 26))
     """
     x0, y0 = origin(row, torch.tensor([[y, x]]))[0].tolist()[::-1]
     r = row.receptive_field
@@ -181,7 +182,8 @@ def size_arithmetic(model: nn.Module, input_size: int | None = None) -> list[str
 
 
 def summary(model: nn.Module, input_size: int | None = None) -> Summary:
-    """The Fig. 3 table (§2) of ``model``: layer, kernel/stride, output shape, receptive field, parameters, multiply-adds.
+    """The Fig. 3 table (§2) of ``model``: layer, kernel/stride, output shape, receptive field, parameters and
+    multiply-adds.
 
     Works for the course's models and for torchvision AlexNet/VGG. ``print(summary(model))`` shows it.
     """

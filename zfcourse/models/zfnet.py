@@ -80,7 +80,8 @@ class ZFNet(nn.Module):
         if side < 1:
             raise ValueError(f"input_size: {input_size} is too small for these convs (conv5 output vanishes)")
         self.classifier = nn.Sequential(OrderedDict([
-            ("drop6", nn.Dropout(dropout)), ("fc6", nn.Linear(in_ch * side * side, fc_units)), ("relu6", nn.ReLU(inplace=True)),
+            ("drop6", nn.Dropout(dropout)), ("fc6", nn.Linear(in_ch * side * side, fc_units)),
+            ("relu6", nn.ReLU(inplace=True)),
             ("drop7", nn.Dropout(dropout)), ("fc7", nn.Linear(fc_units, fc_units)), ("relu7", nn.ReLU(inplace=True)),
             ("fc8", nn.Linear(fc_units, num_classes)),
         ]))
