@@ -29,8 +29,8 @@ import warnings
 import torch
 from captum.attr import NeuronDeconvolution
 
-from zfcourse.deconv import project, project_many, top_k
-from zfcourse.deconv.topk import trunk
+from zfcourse.deconv import path, project, project_many
+from zfcourse.features import top_k
 from zfcourse.models import course_model, zfnet
 
 LAYER = "relu5"
@@ -53,7 +53,7 @@ def bench_model(label, model, size, n_images, subset, chunk, batch, device, repe
     model = model.eval().to(device)
     g = torch.Generator().manual_seed(0)
     images = (60 * torch.randn(n_images, 3, size, size, generator=g)).to(device)
-    _, net = trunk(model, LAYER)
+    net = torch.nn.Sequential(*[m for _, m in path(model, LAYER)[1]])
     for m in net.modules():  # Captum hooks the ReLUs; out-of-place changes nothing for the others
         if isinstance(m, torch.nn.ReLU):
             m.inplace = False

@@ -1,5 +1,5 @@
-"""Top-k mining for Figs. 2 and 4 (§4): five layers in one pass (zfcourse.deconv.top_layers.top_k_layers) against one
-zfcourse.deconv.top_k pass per layer, both against a forward-only pass of the same trunk over the same images; and
+"""Top-k mining for Figs. 2 and 4 (§4): five layers in one pass (zfcourse.features.top_k_layers) against one
+zfcourse.features.top_k pass per layer, both against a forward-only pass of the same trunk over the same images; and
 the cost of one Fig. 4 column (feature_evolution for one epoch, 3 maps × 5 layers).
 
 The course model (random §3-scale weights), 112×112 inputs in input space (values ~ ±60), batches of 128, images held
@@ -17,10 +17,8 @@ import time
 
 import torch
 
-from zfcourse.deconv import top_k
-from zfcourse.deconv.top_layers import top_k_layers
-from zfcourse.deconv.trace import path
-from zfcourse.evolution import feature_evolution
+from zfcourse.deconv import path
+from zfcourse.features import feature_evolution, top_k, top_k_layers
 from zfcourse.models import course_model
 
 LAYERS = ["relu1", "relu2", "relu3", "relu4", "relu5"]
