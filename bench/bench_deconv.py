@@ -14,7 +14,8 @@ reported as rates. Models: the course model at 112×112 (the trained one from da
 speed does not depend on the weights) and the full-size ZFNet of Fig. 3 at 224×224 (random weights). Inputs: random
 input-space images (N(0, 60²) per pixel).
 
-    python bench/bench_deconv.py [--device cpu|cuda] [--threads 2] [--images 32] [--subset 24] [--repeats 1] [--out bench/deconv.md]
+    python bench/bench_deconv.py [--device cpu|cuda] [--threads 2] [--images 32] [--subset 24] [--repeats 1] \
+        [--out bench/deconv.md]
 
 Writes a markdown table to stdout, and appends it (with the machine) to ``--out`` when given.
 """
@@ -42,7 +43,10 @@ def timer(device):
     def run(fn, repeats=1):
         best = float("inf")
         for _ in range(repeats):
-            sync(); start = time.perf_counter(); out = fn(); sync()
+            sync()
+            start = time.perf_counter()
+            out = fn()
+            sync()
             best = min(best, time.perf_counter() - start)
         return best, out
     return run
@@ -103,8 +107,8 @@ def bench_model(label, model, size, n_images, subset, chunk, batch, device, repe
 def table(results, device_name) -> str:
     lines = []
     for r in results:
-        lines += [f"**{r['label']}** — top-9 × every {LAYER} map = {r['targets']} projections from {r['images']} images "
-                  f"(slow loops timed on {r['subset']} of them); forward pass of the trunk up to {LAYER}: "
+        lines += [f"**{r['label']}** — top-9 × every {LAYER} map = {r['targets']} projections from {r['images']} "
+                  f"images (slow loops timed on {r['subset']} of them); forward pass of the trunk up to {LAYER}: "
                   f"{r['fwd']:,.0f} images/s.", "",
                   "| method | projections/s | × Captum | ÷ forward images/s |", "|---|---:|---:|---:|"]
         captum = r["rates"]["Captum NeuronDeconvolution, one target at a time"]
@@ -112,9 +116,10 @@ def table(results, device_name) -> str:
             lines.append(f"| {name} | {rate:,.1f} | {rate / captum:,.1f}× | {rate / r['fwd']:.2f} |")
         lines += ["", f"Top-9 mining over the {r['images']} images: {r['mine'] * 1e3:,.0f} ms vs a forward-only pass "
                       f"{r['fwd_time'] * 1e3:,.0f} ms ({r['mine'] / r['fwd_time']:.2f}×). Agreement with Captum × "
-                      f"activation: max |difference| {r['err']:.1e} of the largest projection value — Captum differentiates "
-                      f"through LRN, the paper's deconvnet skips it (on LRN-free AlexNet/VGG16 the two agree to 1e-5: "
-                      f"tests/test_deconv_independent.py); per-target loop vs batched: {r['err_loop']:.1e}.", ""]
+                      f"activation: max |difference| {r['err']:.1e} of the largest projection value — Captum "
+                      f"differentiates through LRN, the paper's deconvnet skips it (on LRN-free AlexNet/VGG16 the two "
+                      f"agree to 1e-5: tests/test_deconv_independent.py); per-target loop vs batched: "
+                      f"{r['err_loop']:.1e}.", ""]
     return "\n".join(lines)
 
 
@@ -144,7 +149,8 @@ def main() -> None:
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)
     else:
-        name = f"{platform.processor() or platform.machine()} CPU, {args.threads} threads ({os.cpu_count()} cores visible)"
+        name = (f"{platform.processor() or platform.machine()} CPU, {args.threads} threads "
+                f"({os.cpu_count()} cores visible)")
     text = (f"### {device.type.upper()}: {name} · torch {torch.__version__} · {time.strftime('%Y-%m-%d %H:%M')}\n\n"
             + table(results, name))
     print(text)

@@ -5,7 +5,8 @@ the cost of one Fig. 4 column (feature_evolution for one epoch, 3 maps × 5 laye
 The course model (random §3-scale weights), 112×112 inputs in input space (values ~ ±60), batches of 128, images held
 in a tensor so that no rendering is timed. Runs alternate between the variants so shared-machine load hits all.
 
-    python bench/bench_top_layers.py [--images 1024] [--repeats 3] [--threads 2] [--device cpu] [--out bench/feature_visualization.md]
+    python bench/bench_top_layers.py [--images 1024] [--repeats 3] [--threads 2] [--device cpu] \
+        [--out bench/feature_visualization.md]
 """
 from __future__ import annotations
 
@@ -53,9 +54,10 @@ def main() -> None:
     variants = {
         "forward only (trunk to relu5)": forward_only,
         "top_k_layers, 5 layers, 1 pass": lambda: top_k_layers(model, data, LAYERS, 9, args.batch, progress=False),
-        "top_k, 1 pass per layer (5)": lambda: [top_k(model, data, l, 9, args.batch, progress=False) for l in LAYERS],
+        "top_k, 1 pass per layer (5)": lambda: [top_k(model, data, name, 9, args.batch, progress=False)
+                                                for name in LAYERS],
         "Fig. 4 column (1 epoch, 15 maps)": lambda: feature_evolution(
-            model, {1: model}, data, {l: [0, 1, 2] for l in LAYERS}, batch_size=args.batch, progress=False),
+            model, {1: model}, data, {name: [0, 1, 2] for name in LAYERS}, batch_size=args.batch, progress=False),
     }
     for f in variants.values():  # warm-up
         f()
