@@ -113,3 +113,62 @@ def test_bad_settings_give_errors_that_name_the_argument(tmp_path):
         train(_model(), data, None, tmp_path, _cfg(epochs=2, lr=0.1), resume=True, device="cpu")
     with pytest.raises(TypeError, match="^config"):
         train(_model(), data, None, tmp_path, {"epochs": 2}, device="cpu")
+
+
+def test_a_kill_between_the_two_checkpoint_writes_loses_nothing(tmp_path, monkeypatch):
+    """checkpoint.pt exists and is complete at every instant: kill the run after checkpoint.prev.pt was updated and
+    while checkpoint.pt's replacement is half written (its temporary file stays behind, as after kill -9)."""
+    import zfcourse.train.loop as loop
+
+    data, val = NoisyFlips(), NoisyFlips(B, seed=1)
+    full = _model()
+    train(full, data, val, tmp_path / "full", _cfg(), device="cpu")
+    real_save = loop.save_atomic
+
+    def killed_at_epoch_3(state, path):
+        if getattr(state, "get", lambda k: None)("epoch") == 3:
+            (path.parent / f".{path.name}.a1b2c3.tmp").write_bytes(b"half a checkpoint")
+            raise SystemExit("killed")
+        return real_save(state, path)
+
+    monkeypatch.setattr(loop, "save_atomic", killed_at_epoch_3)
+    out = tmp_path / "cut"
+    with pytest.raises(SystemExit):
+        train(_model(), data, val, out, _cfg(), device="cpu")
+    monkeypatch.undo()
+    assert torch.load(out / "checkpoint.pt", weights_only=True)["epoch"] == 2      # the last good one, in place
+    assert torch.load(out / "checkpoint.prev.pt", weights_only=True)["epoch"] == 2
+    assert (out / ".checkpoint.pt.a1b2c3.tmp").exists()
+    with pytest.raises(FileExistsError, match="^out_dir: .*already holds a run"):     # a new run is refused
+        train(_model(), data, val, out, _cfg(), device="cpu")
+    resumed = _model(seed=123)
+    train(resumed, data, val, out, _cfg(), resume=True, device="cpu")
+    assert not list(out.glob(".*.tmp"))                                               # stale temporary removed
+    for (name, a), b in zip(full.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), name
+
+
+def test_resume_takes_the_newest_complete_checkpoint_and_overwrite_starts_afresh(tmp_path, capsys):
+    data = NoisyFlips()
+    train(_model(), data, None, tmp_path, _cfg(epochs=2), device="cpu")
+    # The state an earlier version's kill left: checkpoint.pt gone, the newest epoch under checkpoint.pt.new.
+    (tmp_path / "checkpoint.pt").rename(tmp_path / "checkpoint.pt.new")
+    h = train(_model(), data, None, tmp_path, _cfg(epochs=3), resume=True, device="cpu")
+    assert h["epoch"] == [1, 2, 3]
+    with pytest.raises(ValueError, match="^overwrite: "):
+        train(_model(), data, None, tmp_path, _cfg(epochs=1), resume=True, overwrite=True, device="cpu")
+    (tmp_path / "MANIFEST.sha256").write_text("")
+    h = train(_model(), data, None, tmp_path, _cfg(epochs=1), overwrite=True, device="cpu")
+    assert h["epoch"] == [1] and json.loads((tmp_path / "history.json").read_text())["epoch"] == [1]
+    assert not (tmp_path / "checkpoint.pt.new").exists() and not (tmp_path / "MANIFEST.sha256").exists()
+    assert sorted(list_snapshots(tmp_path)) == [1]
+
+
+def test_a_diverging_run_stops_before_saving_nan(tmp_path):
+    data = NoisyFlips()
+    model = _model()
+    with torch.no_grad():
+        model.classifier.fc8.weight.fill_(float("nan"))
+    with pytest.raises(FloatingPointError, match="^lr: the training loss became nan in epoch 1"):
+        train(model, data, None, tmp_path, _cfg(epochs=1, clip_radius=None), device="cpu")
+    assert not (tmp_path / "checkpoint.pt").exists() and not (tmp_path / "model.pt").exists()

@@ -376,7 +376,8 @@ def rotate_and_save(out: Path, state: dict, keep_current: bool = True) -> None:
     checkpoint.prev.pt as it is and lets the new checkpoint replace the unreadable one.
     """
     current, previous = out / CHECKPOINT, out / PREVIOUS
-    if keep_current and current.is_file():
+    same = previous.is_file() and current.is_file() and os.path.samefile(current, previous)  # already linked
+    if keep_current and current.is_file() and not same:
         tmp = out / f".{PREVIOUS}.{os.getpid()}.tmp"
         tmp.unlink(missing_ok=True)
         try:
