@@ -84,7 +84,7 @@ class Overlaps:
 
 
 @torch.no_grad()
-def find_overlaps(query, reference, threshold: float = 0.95, top_k: int = 5, chunk: int = 4096,
+def find_overlaps(query, reference, threshold: float = 0.9, top_k: int = 5, chunk: int = 4096,
                   progress: bool = True) -> Overlaps:
     """Search ``reference`` (the pre-training descriptors, M × D) for near-copies of each ``query`` row (N × D), §5.2.
 

@@ -1,0 +1,79 @@
+"""The overlap control of §5.2: normalised correlation finds pre-training images that reappear in a transfer set."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from zfcourse.transfer import find_overlaps, normalised_correlation, thumbnails
+
+
+def scenes(n, seed, side=72):
+    """Smooth random colour images (structure about 8 px across), so that a 1-pixel shift is a small change."""
+    low = torch.rand(n, 3, 9, 9, generator=torch.Generator().manual_seed(seed))
+    return F.interpolate(low, size=side, mode="bicubic", align_corners=False)
+
+
+@pytest.fixture(scope="module")
+def world():
+    big = scenes(300, seed=0)
+    reference = big[:, :, 4:68, 4:68]                                # the pre-training set, 64×64
+    clean = scenes(40, seed=1)[:, :, 4:68, 4:68]                      # a transfer set with no overlap
+    copies = torch.tensor([3, 50, 120, 299])
+    jittered = torch.tensor([7, 77, 150, 222])
+    noise = 0.02 * torch.randn(4, 3, 64, 64, generator=torch.Generator().manual_seed(2))
+    # shifted by one pixel down and right, brighter, with a little noise
+    moved = big[jittered][:, :, 5:69, 5:69] * 1.1 + 0.05 + noise
+    query = torch.cat([clean, reference[copies], moved])
+    return reference, clean, query, torch.cat([copies, jittered])
+
+
+def test_correlation_is_pearsons_and_ignores_brightness():
+    a, b = torch.randn(5, 30), torch.randn(4, 30)
+    rho = normalised_correlation(a, b)
+    expected = np.corrcoef(np.concatenate([a.numpy(), b.numpy()]))[:5, 5:]
+    assert np.allclose(rho.numpy(), expected)
+    assert torch.allclose(normalised_correlation(a, 3 * a + 7).diagonal(), torch.ones(5, dtype=torch.float64))
+    assert normalised_correlation(torch.ones(1, 30), b).abs().max() == 0      # a constant has no direction
+
+
+def test_finds_injected_copies_and_jittered_copies_and_nothing_else(world):
+    reference, _, query, sources = world
+    found = find_overlaps(thumbnails(query), thumbnails(reference), threshold=0.8, progress=False)
+    injected = torch.arange(40, 48)
+    assert torch.equal(found.queries(), injected)
+    assert found.pairs.tolist() == [[q, s] for q, s in zip(injected.tolist(), sources.tolist())]
+    assert torch.equal(found.references(), sources.sort().values)
+    assert torch.equal(found.top_index[40:, 0], sources)                     # each copy's best match is its source
+    assert (found.corr[:4] > 0.999).all() and (found.corr[4:] < 0.999).all()  # exact copies vs jittered ones
+    assert found.top_corr[:40, 0].max() < 0.6                                # unrelated images stay far below
+    assert found.top_index.shape == (48, 5) and (found.top_corr.diff(dim=1) <= 0).all()
+    assert "8 of 48 query images" in found.summary()
+
+
+def test_clean_set_gives_no_match_and_chunking_changes_nothing(world):
+    reference, clean, query, _ = world
+    assert len(find_overlaps(thumbnails(clean), thumbnails(reference), threshold=0.8, progress=False).pairs) == 0
+    whole = find_overlaps(thumbnails(query), thumbnails(reference), threshold=0.8, progress=False)
+    chunked = find_overlaps(thumbnails(query), thumbnails(reference), threshold=0.8, chunk=7, progress=False)
+    assert torch.equal(whole.pairs, chunked.pairs) and torch.equal(whole.top_index, chunked.top_index)
+    assert torch.allclose(whole.top_corr, chunked.top_corr)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"threshold": 1.5}, "threshold"), ({"top_k": 0}, "top_k"), ({"chunk": 0}, "chunk"),
+    ({"reference": torch.randn(10, 7)}, "reference"), ({"query": torch.randn(3)}, "query"),
+])
+def test_bad_arguments_name_themselves(kwargs, name):
+    args = {"query": torch.randn(3, 8), "reference": torch.randn(10, 8), "progress": False, **kwargs}
+    with pytest.raises(ValueError, match=name):
+        find_overlaps(**args)
+
+
+def test_thumbnail_arguments():
+    assert thumbnails(torch.rand(2, 3, 32, 32), size=8).shape == (2, 64)
+    with pytest.raises(ValueError, match="size"):
+        thumbnails(torch.rand(2, 3, 32, 32), size=64)
+    with pytest.raises(ValueError, match="images"):
+        thumbnails(torch.rand(3, 32, 32))
+    with pytest.raises(ValueError, match="b:"):
+        normalised_correlation(torch.randn(2, 4), torch.randn(2, 5))
