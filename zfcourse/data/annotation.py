@@ -49,6 +49,10 @@ class Annotation:
         objects: (class_name, box) of everything drawn — distractors first, the main object last (unless a
             scene was given explicitly) — clipped, objects fully outside the image left out.
         symmetry: order of rotational symmetry of the main object as drawn (petal/spoke count for flower/wheel).
+        parts: (x0, y0, x1, y1) of each named part of the main object (world v2), clipped; a part hidden under
+            another part or object keeps its box.
+        context: the habitual context drawn with the object (world v2): ``""``, ``"road"``, ``"water"``, ``"ball"``.
+        occluded: whether an occluding blob was drawn over part of the main object (world v2).
     """
     label: int
     class_name: str
@@ -56,6 +60,9 @@ class Annotation:
     keypoints: dict[str, tuple[float, float]] = field(default_factory=dict)
     objects: list[tuple[str, Box]] = field(default_factory=list)
     symmetry: int = 1
+    parts: dict[str, Box] = field(default_factory=dict)
+    context: str = ""
+    occluded: bool = False
 
     def shifted(self, dx: float, dy: float, width: int, height: int | None = None) -> "Annotation":
         """The annotation in a crop whose top-left corner is (dx, dy) and size width × height (boxes clipped)."""
@@ -65,7 +72,7 @@ class Annotation:
             return clip_box((b[0] - dx, b[1] - dy, b[2] - dx, b[3] - dy), width, height)
 
         objects = [(n, move(b)) for n, b in self.objects]
-        return replace(self, box=move(self.box),
+        return replace(self, box=move(self.box), parts={k: move(b) for k, b in self.parts.items()},
                        keypoints={k: (x - dx, y - dy) for k, (x, y) in self.keypoints.items()},
                        objects=[(n, b) for n, b in objects if not box_is_empty(b)])
 
@@ -76,6 +83,6 @@ class Annotation:
         def flip(b):
             return (width - b[2], b[1], width - b[0], b[3])
 
-        return replace(self, box=flip(self.box),
+        return replace(self, box=flip(self.box), parts={_swap_side(k): flip(b) for k, b in self.parts.items()},
                        keypoints={_swap_side(k): (width - 1 - x, y) for k, (x, y) in self.keypoints.items()},
                        objects=[(n, flip(b)) for n, b in self.objects])

@@ -1,0 +1,191 @@
+"""World v2 as a torch ``Dataset``: the splits, the paper's crops and flips, the per-pixel mean image (§3).
+
+§3 trains on random 224×224 crops (with horizontal flips) of 256×256 images and tests on the centre crop; world v2
+renders 192×192 images and the course model sees 168×168 crops (both × 0.75). Item ``i`` of a split is render
+``(seed, index)`` with disjoint index ranges per split, so no image is in two splits:
+
+=================  ============================================  =============================================
+split              render indices                                 what it is
+=================  ============================================  =============================================
+``train``          0, 1, 2, …                                     pre-training classes, habitual context
+``val``            VAL_OFFSET + i                                 pre-training classes, habitual context
+``val_shuffled``   VAL_OFFSET + i (the same scenes as ``val``)    context drawn independently of the class
+``heldout``        HELDOUT_OFFSET + i                             the held-out classes (labels NUM_CLASSES + k)
+``val_frontal``    FRONTAL_OFFSET + i                             faces posed frontally (chapter 8)
+=================  ============================================  =============================================
+
+A training item's crop and flip are drawn from (seed, render index, epoch), not a global generator: the same epoch
+sees the same crops whatever the number of workers, so an interrupted run resumes bit-identically.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from .annotation import Annotation
+from .families import ALL_NAMES, CLASS_NAMES, FAMILIES, HELDOUT_NAMES, NUM_CLASSES
+from .preprocess import Preprocess
+from .world import WORLD_CROP, WORLD_SIZE, label_of, render
+
+VAL_OFFSET = 1 << 30
+HELDOUT_OFFSET = 1 << 31
+FRONTAL_OFFSET = 3 << 30
+SPLITS = ("train", "val", "val_shuffled", "heldout", "val_frontal")
+MEAN_RENDERS = 840  # training renders averaged for the mean image: 20 per class
+FACE_NAMES = tuple(n for n in FAMILIES["face"] if n in CLASS_NAMES)
+
+
+def world_index(split: str, i: int) -> int:
+    """The render index of item ``i`` of ``split`` (see the table above)."""
+    if split not in SPLITS:
+        raise ValueError(f"split: expected one of {SPLITS}, got {split!r}")
+    off = {"train": 0, "val": VAL_OFFSET, "val_shuffled": VAL_OFFSET, "heldout": HELDOUT_OFFSET,
+           "val_frontal": FRONTAL_OFFSET}[split]
+    return int(i) + off
+
+
+def render_item(seed: int, split: str, i: int):
+    """Item ``i`` of ``split`` as (uint8 (192, 192, 3), :class:`Annotation`)."""
+    idx = world_index(split, i)
+    if split == "val_frontal":
+        return render(seed, idx, label=FACE_NAMES[i % len(FACE_NAMES)], frontal=True)
+    return render(seed, idx, context="shuffled" if split == "val_shuffled" else "habitual",
+                  heldout=split == "heldout")
+
+
+@lru_cache(maxsize=4)
+def world_mean(n: int = MEAN_RENDERS, seed: int = 0) -> torch.Tensor:
+    """The per-pixel mean μ (3, 192, 192), float32 on the 0–255 scale, of training renders 0..n−1 (§3)."""
+    acc = np.zeros((WORLD_SIZE, WORLD_SIZE, 3), dtype=np.float64)
+    for i in range(n):
+        acc += render(seed, i)[0]
+    return torch.from_numpy(acc / n).permute(2, 0, 1).float().contiguous()
+
+
+def world_preprocess(n: int = MEAN_RENDERS, seed: int = 0) -> Preprocess:
+    """World v2's input space: 0–255 RGB minus :func:`world_mean` (paper §3)."""
+    return Preprocess(world_mean(n, seed), name=f"0-255 minus per-pixel mean of {n} world training renders")
+
+
+class _Renders(Dataset):
+    def __init__(self, seed, split, items):
+        self.seed, self.split, self.items = seed, split, list(items)
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, k):
+        return torch.from_numpy(render_item(self.seed, self.split, self.items[k])[0])
+
+
+class WorldDataset(Dataset):
+    """A split of world v2: items (input-space float tensor (3, 168, 168), label int).
+
+    Args:
+        split: one of ``SPLITS``.
+        size: number of items; labels cycle through the split's classes, so a multiple of the class count is
+            exactly balanced.
+        seed: the world's seed.
+        augment: random 168 crop + horizontal flip (default: True for ``train`` only; otherwise the centre crop).
+        preprocess: default :func:`world_preprocess`.
+        cache: pre-render every image once (uint8, 110 kB each).
+        workers: processes for pre-rendering.
+        progress: progress bar while pre-rendering.
+    """
+
+    def __init__(self, split: str = "train", size: int = 1000, seed: int = 0, augment: bool | None = None,
+                 preprocess: Preprocess | None = None, cache: bool = False, workers: int = 0, progress: bool = True):
+        if split not in SPLITS:
+            raise ValueError(f"split: expected one of {SPLITS}, got {split!r}")
+        if not isinstance(size, (int, np.integer)) or not 0 < size <= VAL_OFFSET:
+            raise ValueError(f"size: expected an integer in 1..{VAL_OFFSET}, got {size!r}")
+        if not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
+        self.split, self.size, self.seed = split, int(size), int(seed)
+        self.augment = (split == "train") if augment is None else bool(augment)
+        self.preprocess = preprocess if preprocess is not None else world_preprocess()
+        self.classes = list(HELDOUT_NAMES if split == "heldout" else CLASS_NAMES)
+        self.epoch = 0
+        self.images = None
+        if cache:
+            loader = DataLoader(_Renders(self.seed, split, range(self.size)), batch_size=256, num_workers=workers)
+            from tqdm.auto import tqdm
+            self.images = torch.empty((self.size, WORLD_SIZE, WORLD_SIZE, 3), dtype=torch.uint8)
+            k = 0
+            for batch in tqdm(loader, desc=f"rendering {split}", unit="batch", disable=not progress):
+                self.images[k:k + len(batch)] = batch
+                k += len(batch)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def _check(self, i: int) -> int:
+        if not -self.size <= i < self.size:
+            raise IndexError(f"i: expected an index into a dataset of {self.size} items, got {i}")
+        return i % self.size
+
+    def label(self, i: int) -> int:
+        """Item ``i``'s label: an index into ``self.classes``."""
+        i = self._check(i)
+        if self.split == "val_frontal":
+            return CLASS_NAMES.index(FACE_NAMES[i % len(FACE_NAMES)])
+        lab = label_of(world_index(self.split, i), heldout=self.split == "heldout")
+        return lab - NUM_CLASSES if self.split == "heldout" else lab
+
+    @property
+    def labels(self) -> torch.Tensor:
+        """All labels (int64), without rendering."""
+        return torch.tensor([self.label(i) for i in range(self.size)], dtype=torch.int64)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Choose the epoch whose random crops/flips ``__getitem__`` returns."""
+        self.epoch = int(epoch)
+
+    def raw(self, i: int) -> tuple[np.ndarray, Annotation]:
+        """The full 192×192 render of item ``i`` and its annotation (labels index ``ALL_NAMES``)."""
+        return render_item(self.seed, self.split, self._check(i))
+
+    def image(self, i: int) -> np.ndarray:
+        """The 192×192 uint8 render of item ``i`` (from the cache when there is one)."""
+        if self.images is not None:
+            return self.images[self._check(i)].numpy()
+        return self.raw(i)[0]
+
+    def crop_of(self, i: int) -> tuple[int, int, bool]:
+        """(y, x, flipped) of item ``i``'s crop this epoch: random for augmented splits, centred otherwise."""
+        if not self.augment:
+            c = (WORLD_SIZE - WORLD_CROP) // 2
+            return c, c, False
+        rng = np.random.default_rng((self.seed, world_index(self.split, self._check(i)), self.epoch, 1))
+        y, x = rng.integers(0, WORLD_SIZE - WORLD_CROP + 1, 2).tolist()
+        return y, x, bool(rng.integers(2))
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        y, x, flipped = self.crop_of(i)
+        crop = self.image(i)[y:y + WORLD_CROP, x:x + WORLD_CROP]
+        p = self.preprocess  # the mean's window at the crop's place, subtracted in NumPy (see EmbeddedDataset)
+        inp = np.ascontiguousarray(crop.transpose(2, 0, 1), dtype=np.float32)
+        if p.scale != 1.0:
+            inp *= np.float32(p.scale)
+        inp -= p.mean_for(WORLD_CROP, WORLD_CROP, (y, x)).numpy()
+        if bool((p.std != 1).any()):
+            inp /= p.std.numpy()
+        if flipped:
+            inp = np.ascontiguousarray(inp[..., ::-1])
+        return torch.from_numpy(inp), self.label(i)
+
+    def annotation(self, i: int) -> Annotation:
+        """Item ``i``'s annotation in its 168 input frame of the current epoch (crop applied, flip mirrored)."""
+        y, x, flipped = self.crop_of(i)
+        ann = self.raw(i)[1].shifted(x, y, WORLD_CROP)
+        return ann.flipped(WORLD_CROP) if flipped else ann
+
+    def __repr__(self) -> str:
+        return (f"WorldDataset(split={self.split!r}, size={self.size}, seed={self.seed}, augment={self.augment}, "
+                f"cached={self.images is not None}, classes={len(self.classes)})")
+
+
+__all__ = ["WorldDataset", "world_index", "render_item", "world_mean", "world_preprocess", "SPLITS", "ALL_NAMES"]
