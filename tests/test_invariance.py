@@ -155,7 +155,14 @@ def test_extract_matches_a_plain_forward_pass(model):
 
 def test_default_layers_for_torchvision_alexnet_and_krizhevsky():
     from torchvision.models import alexnet
-    assert default_layers(alexnet(weights=None)) == ["features.1", "features.11", "classifier.5"]
+
+    from zfcourse.data import Preprocess
+    torch.manual_seed(0)
+    net = alexnet(weights=None)
+    assert default_layers(net) == ["features.1", "features.11", "classifier.5"]
+    c = measure_invariance(net, star(5, size=330), "rotation", [0.0, 72.0, 36.0], 3, Preprocess.torchvision())
+    assert c.layers == ["features.1", "features.11", "classifier.5"] and c.probs.shape == (3, 1000)
+    assert c.distance["features.1"][0] == 0 and c.relative["features.1"][1] < 0.05 < c.relative["features.1"][2]
     k = krizhevsky(num_classes=10, width=0.25, fc_units=64, input_size=112)
     assert default_layers(k) == ["features.relu1", "features.relu5", "classifier.relu7"]
     c = measure_invariance(k, star(3, size=160).astype(np.float32) - 128, "scale", [0.8, 1.2], 2)
