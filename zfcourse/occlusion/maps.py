@@ -4,10 +4,12 @@ The paper asks whether the model really uses the object's location or only its s
 systematically covering different portions of the image with a grey square and recording, for every position of the
 square, (b) the total activation of the layer-5 map that is strongest on the unoccluded image, (d) the probability of
 the correct class and (e) the most probable label. This file computes all three with one forward pass per occluded
-image, batched.
+image, batched — or, by default, with the exact incremental pass of :mod:`~zfcourse.occlusion.incremental`, which
+recomputes each layer only where the occluder can have changed it.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -16,6 +18,9 @@ from tqdm.auto import tqdm
 
 from ..models import resolve
 from ..models.modes import evaluating
+from .incremental import Plan, Unsupported, _totals
+
+METHODS = ("auto", "incremental", "full")
 
 
 @dataclass
@@ -32,6 +37,7 @@ class OcclusionMaps:
         ys, xs: the occluder's top-left corners, 0, stride, 2·stride, … ≤ H − size (resp. W − size).
         unoccluded_prob, unoccluded_label, unoccluded_activation: the same three numbers without an occluder.
         target, size, stride, layer, image_shape: the arguments (``layer`` as its full name, ``image_shape`` = (H, W)).
+        method: how the maps were computed, ``"incremental"`` or ``"full"``.
     """
     prob: torch.Tensor
     label: torch.Tensor
@@ -47,13 +53,25 @@ class OcclusionMaps:
     stride: int
     layer: str | None
     image_shape: tuple[int, int]
+    method: str = "full"
 
 
-def _check(model, image, size, stride, fill, batch_size):
+def _check(model, image, size, stride, fill, batch_size, method):
+    """Validate the arguments; return H, W, the image cast to the model's float type and the (3, 1, 1) fill."""
+    if method not in METHODS:
+        raise ValueError(f"method: expected one of {', '.join(map(repr, METHODS))}, got {method!r}")
     if not isinstance(image, torch.Tensor) or image.dim() != 3 or image.shape[0] != 3:
         shape = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
         raise ValueError(f"image: expected one RGB image of shape (3, H, W) in input space, got {shape}")
+    if not image.is_floating_point():
+        raise ValueError(f"image: expected a float tensor in the model's input space (see the data source's "
+                         f"preprocess), got {image.dtype}")
+    if not torch.isfinite(image).all():
+        raise ValueError(f"image: has {int((~torch.isfinite(image)).sum())} NaN or infinite values; expected finite "
+                         f"values in input space")
     h, w = image.shape[1:]
+    if min(h, w) == 0:
+        raise ValueError(f"image: is empty, shape {tuple(image.shape)}")
     side = getattr(model, "input_size", None)
     if side is not None and (h, w) != (side, side):
         raise ValueError(f"image: the model takes (3, {side}, {side}) images, got {tuple(image.shape)}")
@@ -62,10 +80,15 @@ def _check(model, image, size, stride, fill, batch_size):
             raise ValueError(f"{name}: expected a positive integer, got {value!r}")
     if size > min(h, w):
         raise ValueError(f"size: the occluder ({size}) is larger than the image ({h}×{w})")
-    fill = torch.as_tensor(fill, dtype=image.dtype)
+    param = next(model.parameters(), None)
+    image = image.to(param.device if param is not None else image.device,
+                     param.dtype if param is not None and param.is_floating_point() else image.dtype)
+    fill = torch.as_tensor(fill, dtype=image.dtype, device=image.device)
     if fill.numel() not in (1, 3):
         raise ValueError(f"fill: expected a float or a (3,) tensor in input space, got shape {tuple(fill.shape)}")
-    return h, w, fill.reshape(-1, 1, 1).expand(3, 1, 1)
+    if not torch.isfinite(fill).all():
+        raise ValueError(f"fill: expected finite values, got {fill.tolist()}")
+    return h, w, image, fill.reshape(-1, 1, 1).expand(3, 1, 1)
 
 
 def _check_target(target, num_classes):
@@ -77,10 +100,32 @@ def _check_target(target, num_classes):
     return target
 
 
+def _full_batches(model, image, fill, size, ys, xs, batch_size, layout, totals):
+    """Method "full": every occluded image through the whole model, ``batch_size`` at a time, in row-major order.
+    Yields (iy, ix, logits, layer totals or None) per batch; the totals come from the forward hook's list."""
+    device = image.device
+    h, w = image.shape[1:]
+
+    def band(starts, n):  # (len(starts), n): True where pixel index ∈ [start, start + size)
+        pixel = torch.arange(n, device=device)
+        starts = starts.to(device)[:, None]
+        return (pixel >= starts) & (pixel < starts + size)
+
+    # Occluder masks as outer products of row and column indicators: no Python loop per image.
+    rows, cols = band(ys, h), band(xs, w)
+    iy, ix = torch.meshgrid(torch.arange(len(ys)), torch.arange(len(xs)), indexing="ij")
+    iy, ix = iy.flatten(), ix.flatten()
+    for start in range(0, len(iy), batch_size):
+        by, bx = iy[start:start + batch_size], ix[start:start + batch_size]
+        mask = rows[by.to(device)][:, None, :, None] & cols[bx.to(device)][:, None, None, :]     # (B, 1, H, W)
+        logits = model(torch.where(mask, fill, image).contiguous(memory_format=layout))
+        yield by, bx, logits, totals.pop() if totals is not None else None
+
+
 @torch.no_grad()
 def occlusion_maps(model: nn.Module, image: torch.Tensor, target: int, size: int, stride: int,
                    fill: float | torch.Tensor = 0.0, layer: str | int | None = "conv5", batch_size: int = 64, *,
-                   feature_map: int | None = None, progress: bool | None = None) -> OcclusionMaps:
+                   feature_map: int | None = None, method: str = "auto", progress: bool | None = None) -> OcclusionMaps:
     r"""Occlusion sensitivity maps of Fig. 7 (§4.2): probability, label and feature-map activation per occluder position.
 
     For every top-left corner (y, x) with y ∈ {0, s, 2s, …} ≤ H − size (likewise x ≤ W − size), let x̃_{y,x} be the
@@ -94,19 +139,30 @@ def occlusion_maps(model: nn.Module, image: torch.Tensor, target: int, size: int
     k = argmax_c Σ_{u,v} a_c(x)[u, v] — the quantity panel (b) plots. ``layer`` is the named module's own output,
     so ``"conv5"`` is before the ReLU (pass ``"relu5"`` or ``"pool5"`` for rectified maps).
 
-    One forward pass per occluded image gives both the logits and, through a forward hook, the layer's totals; images
-    go through in batches of ``batch_size`` (memory ∝ batch_size), channels-last on the CPU. The model runs in eval mode (restored afterwards)
-    under no_grad on its own device; the results come back on the CPU.
+    Two ways to the same numbers (equal up to float rounding, ~1e-6 relative):
+
+    * ``method="full"``: one forward pass per occluded image, in batches of ``batch_size``; a forward hook reads the
+      layer's totals. Works for any classifier.
+    * ``method="incremental"``: the unoccluded activations of every layer once, then per position only each layer's
+      window that the occluder can have changed — the square grown through each kernel, stride and padding
+      (:mod:`~zfcourse.occlusion.incremental`). For ZFNet-like models and torchvision AlexNet/VGG.
+    * ``method="auto"`` (default): incremental where it applies and saves multiply-adds, else full; a model it cannot
+      handle gets a one-line warning naming the module. ``"incremental"`` asked for explicitly raises instead.
+
+    The model runs in eval mode (restored afterwards) under no_grad on its own device, channels-last on the CPU; a
+    float image of another precision is cast to the model's (float64 → float32 for the course's models); the results
+    come back on the CPU. Memory grows with ``batch_size``.
 
     Args:
         model: a classifier returning logits (B, C); ZFNet or torchvision AlexNet/VGG.
-        image: (3, H, W) in the model's input space.
+        image: (3, H, W) float tensor in the model's input space, finite.
         target: the class whose probability (d) follows.
         size, stride: the occluder's side and step in pixels.
         fill: the occluder's value, a float or a (3,) tensor in input space.
         layer: the layer for (b), any name :func:`zfcourse.models.resolve` accepts; ``None`` skips (b).
-        batch_size: occluded images per forward pass.
+        batch_size: occluded images per batch (at least 1).
         feature_map: the map k for (b); default the strongest (see above).
+        method: ``"auto"``, ``"incremental"`` or ``"full"`` (see above).
         progress: show a tqdm bar; default only when there are more than 4 batches.
 
     Example:
@@ -114,58 +170,78 @@ def occlusion_maps(model: nn.Module, image: torch.Tensor, target: int, size: int
         >>> from zfcourse.models import course_model
         >>> _ = torch.manual_seed(0); model = course_model()
         >>> maps = occlusion_maps(model, 50 * torch.randn(3, 112, 112), target=3, size=16, stride=8)
-        >>> maps.prob.shape, maps.label.shape, maps.activation.shape
-        (torch.Size([13, 13]), torch.Size([13, 13]), torch.Size([13, 13]))
+        >>> maps.prob.shape, maps.label.shape, maps.activation.shape, maps.method
+        (torch.Size([13, 13]), torch.Size([13, 13]), torch.Size([13, 13]), 'incremental')
     """
-    h, w, fill = _check(model, image, size, stride, fill, batch_size)
-    device = next(model.parameters(), image).device
-    image, fill = image.to(device), fill.to(device, image.dtype)
+    h, w, image, fill = _check(model, image, size, stride, fill, batch_size, method)
     ys, xs = torch.arange(0, h - size + 1, stride), torch.arange(0, w - size + 1, stride)
     # On CPUs oneDNN runs convolutions and pooling faster on channels-last batches (1.2–1.5× on ZFNet, bench/RESULTS.md).
-    layout = torch.channels_last if device.type == "cpu" else torch.contiguous_format
-
-    totals = []  # the hook appends (B, C) per-map totals; summed at once because in-place ReLUs overwrite the output
-    hook = None
+    layout = torch.channels_last if image.device.type == "cpu" else torch.contiguous_format
+    module = None
     if layer is not None:
         layer, module = resolve(model, layer)
-        hook = module.register_forward_hook(lambda m, i, out: totals.append(out.flatten(2).sum(-1)))
-    try:
-        with evaluating(model):
-            logits0 = model(image[None].contiguous(memory_format=layout))
+    totals = []  # the hook appends (B, C) per-map totals; summed at once because in-place ReLUs overwrite the output
+    with evaluating(model):
+        plan, why = None, None
+        if method != "full":
+            try:
+                plan = Plan(model, image, size, ys, xs, layer)
+            except Unsupported as e:
+                why = str(e)
+        hook = module.register_forward_hook(lambda m, i, out: totals.append(_totals(out))) if module else None
+        try:
+            try:
+                logits0 = model(image[None].contiguous(memory_format=layout))
+            except RuntimeError as e:
+                raise ValueError(f"image: the model cannot run on a {tuple(image.shape)} image ({e})") from e
+            totals0 = totals.pop()[0] if module is not None else None
+            if plan is not None and not torch.allclose(plan.logits0, logits0, rtol=1e-4,
+                                                       atol=1e-5 * float(logits0.abs().max()) + 1e-12):
+                plan, why = None, (f"model: {type(model).__name__}.forward is not features → [avgpool] → flatten → "
+                                   f"classifier (its logits differ from that composition's)")
+            if why is not None and method == "incremental":
+                raise ValueError(f"method: 'incremental' cannot run on this model: {why}")
+            if why is not None:
+                warnings.warn(f"occlusion_maps: method='full', as incremental cannot: {why}", stacklevel=3)
             target = _check_target(target, logits0.shape[-1])
-            if layer is not None:
-                totals0 = totals.pop()[0]
+            if module is not None:
                 if feature_map is None:
                     feature_map = int(totals0.argmax())
-                elif not 0 <= feature_map < totals0.numel():
-                    raise ValueError(f"feature_map: expected a map of {layer} in 0..{totals0.numel() - 1}, got {feature_map}")
-            # Occluder masks as outer products of row and column indicators: no Python loop per image.
-            def band(starts, n):  # (len(starts), n): True where pixel index ∈ [start, start + size)
-                pixel = torch.arange(n, device=device)
-                starts = starts.to(device)[:, None]
-                return (pixel >= starts) & (pixel < starts + size)
-            rows, cols = band(ys, h), band(xs, w)
-            iy, ix = torch.meshgrid(torch.arange(len(ys)), torch.arange(len(xs)), indexing="ij")
-            iy, ix = iy.flatten().to(device), ix.flatten().to(device)
-            probs, labels, acts = [], [], []
-            starts = range(0, len(iy), batch_size)
-            show = progress if progress is not None else len(starts) > 4
-            for start in tqdm(starts, desc="occlusion", disable=not show, leave=False):
-                by, bx = iy[start:start + batch_size], ix[start:start + batch_size]
-                mask = rows[by][:, None, :, None] & cols[bx][:, None, None, :]                         # (B, 1, H, W)
-                logits = model(torch.where(mask, fill, image).contiguous(memory_format=layout))
-                probs.append(logits.softmax(-1)[:, target])
-                labels.append(logits.argmax(-1))
-                if layer is not None:
-                    acts.append(totals.pop()[:, feature_map])
-    finally:
-        if hook is not None:
-            hook.remove()
-    grid = (len(ys), len(xs))
+                elif isinstance(feature_map, bool) or not isinstance(feature_map, int) \
+                        or not 0 <= feature_map < totals0.numel():
+                    raise ValueError(f"feature_map: expected a map of {layer} in 0..{totals0.numel() - 1}, "
+                                     f"got {feature_map!r}")
+            if plan is not None:
+                batches = plan.batches(batch_size)
+                cost, done, _ = plan.cost(batch_size, batches)
+                if method == "auto" and done > 0.9 * cost:  # the windows would cover nearly everything
+                    plan = None
+            if plan is not None:
+                hook.remove() if hook is not None else None
+                hook = None
+                runs = ((torch.tensor(iy)[:, None].expand(-1, len(ix)).flatten(),
+                         torch.tensor(ix)[None, :].expand(len(iy), -1).flatten(),
+                         *plan.run(iy, ix, fill.flatten(), feature_map)) for iy, ix in batches)
+                count = len(batches)
+            else:
+                runs = _full_batches(model, image, fill, size, ys, xs, batch_size, layout,
+                                     totals if module is not None else None)
+                count = -(-len(ys) * len(xs) // batch_size)
+            grid = (len(ys), len(xs))
+            prob, label = torch.zeros(grid, dtype=logits0.dtype), torch.zeros(grid, dtype=torch.long)
+            act = torch.zeros(grid, dtype=logits0.dtype) if module is not None else None
+            show = progress if progress is not None else len(ys) * len(xs) > 4 * batch_size
+            for iy, ix, logits, a in tqdm(runs, total=count, desc="occlusion", disable=not show, leave=False):
+                prob[iy, ix] = logits.softmax(-1)[:, target].cpu()
+                label[iy, ix] = logits.argmax(-1).cpu()
+                if act is not None:
+                    act[iy, ix] = (a if plan is not None else a[:, feature_map]).cpu()
+        finally:
+            if hook is not None:
+                hook.remove()
     return OcclusionMaps(
-        prob=torch.cat(probs).reshape(grid).cpu(), label=torch.cat(labels).reshape(grid).cpu(),
-        activation=torch.cat(acts).reshape(grid).cpu() if layer is not None else None,
-        feature_map=feature_map, ys=ys, xs=xs,
+        prob=prob, label=label, activation=act, feature_map=feature_map if module is not None else None, ys=ys, xs=xs,
         unoccluded_prob=float(logits0.softmax(-1)[0, target]), unoccluded_label=int(logits0.argmax(-1)[0]),
-        unoccluded_activation=float(totals0[feature_map]) if layer is not None else None,
-        target=target, size=size, stride=stride, layer=layer, image_shape=(h, w))
+        unoccluded_activation=float(totals0[feature_map]) if module is not None else None,
+        target=target, size=size, stride=stride, layer=layer, image_shape=(h, w),
+        method="incremental" if plan is not None else "full")
