@@ -57,6 +57,8 @@ def average_softmax(models, data, crop: int | None = None, ten_crops: bool = Fal
     for x in tqdm(image_batches(data, batch_size), desc="softmax average", leave=False, disable=not progress):
         if x.dim() != 4:
             raise ValueError(f"data: expected (N, 3, S, S) image batches, got {tuple(x.shape)}")
+        if crop is not None and crop > min(x.shape[-2:]):
+            raise ValueError(f"crop: a {crop}×{crop} crop does not fit in {x.shape[-2]}×{x.shape[-1]} images")
         views = ten_crop(x, crop) if ten_crops else (centre_crop(x, crop) if crop else x).unsqueeze(1)
         b, k = views.shape[:2]
         views = views.flatten(0, 1).to(device)                                    # (B·K, 3, crop, crop)
