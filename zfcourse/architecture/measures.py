@@ -141,6 +141,14 @@ def dead_filters(model: nn.Module, images=None, layer: str | int | None = None, 
         layer: a conv layer (default the first conv), any name :func:`zfcourse.models.resolve` accepts.
         threshold: activation level a map must exceed to count as active.
         rms_fraction: the weak-filter cut as a fraction of the median RMS.
+
+    Example:
+        >>> from zfcourse.models import course_model
+        >>> model = course_model()
+        >>> with torch.no_grad():
+        ...     model.features.conv1.weight[2] = 0
+        >>> dead_filters(model, torch.randn(4, 3, 112, 112) * 50, "conv1", progress=False).indices()
+        [2]
     """
     name, conv = first_conv(model) if layer is None else resolve(model, layer)
     if not isinstance(conv, nn.Conv2d):
@@ -206,6 +214,11 @@ def aliasing(weight, stride: int | None = None, n_fft: int | None = None) -> tor
 
     Returns:
         (C_out,) shares in [0, 1]; an all-zero filter gets 0.
+
+    Example (white-noise filters spread their power evenly; stride 4 keeps about 1/16 of it unfolded):
+        >>> w = torch.randn(200, 3, 11, 11, generator=torch.Generator().manual_seed(0))
+        >>> round(float(aliasing(w, stride=4).mean()), 2)
+        0.93
     """
     w, stride = _weight_and_stride(weight, stride)
     if stride is None:
