@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from zfcourse.transfer import (LinearSVM, ProbeResult, SoftmaxClassifier, few_shot_curve, few_shot_splits,
-                               mean_per_class_accuracy, mean_sd, per_class_accuracy, probe_splits)
+                               holdout_splits, mean_per_class_accuracy, mean_sd, per_class_accuracy,
+                               probe_average_precision, probe_layers, probe_splits)
 
 C, D = 10, 32
 
@@ -34,11 +35,11 @@ def test_split_protocol_near_100_on_separable_and_chance_on_shuffled_labels(clas
     x, y = clusters(60, seed=3)
     splits = few_shot_splits(y.numpy(), 10, n_splits=3, max_test=50, seed=0)
     good = probe_splits(x, y.numpy(), splits, classifier, progress=False)
-    assert good.mean >= 99.0 and len(good.accuracies) == 3 and good.n == 10
+    assert good.mean >= 99.0 and len(good.values) == 3 and good.n == 10
     shuffled = np.random.default_rng(0).permutation(y.numpy())   # labels no longer depend on the features
     splits = few_shot_splits(shuffled, 10, n_splits=5, max_test=50, seed=0)
     chance = probe_splits(x, shuffled, splits, classifier, progress=False)
-    assert abs(chance.mean - 100 / C) < 5, chance.accuracies
+    assert abs(chance.mean - 100 / C) < 5, chance.values
 
 
 def test_training_is_deterministic_and_weight_decay_shrinks_the_weights():
@@ -85,7 +86,52 @@ def test_few_shot_curve_improves_with_more_images():
     x, y = clusters(40, seed=7, spread=4.0)         # overlapping clusters: more images help
     curve = few_shot_curve(x, y.numpy() + 50, shots=(1, 5, 20), n_splits=3, max_test=15, progress=False)
     assert list(curve) == [1, 5, 20]
-    assert curve[1].mean < curve[20].mean and all(len(r.accuracies) == 3 for r in curve.values())
+    assert curve[1].mean < curve[20].mean and all(len(r.values) == 3 for r in curve.values())
+
+
+def test_probe_layers_ranks_an_informative_layer_above_noise():
+    x, y = clusters(20, seed=9)
+    noise = torch.randn_like(x)
+    splits = few_shot_splits(y.numpy(), 5, n_splits=2, max_test=10)
+    out = probe_layers({"layer 7": x, "layer 1": noise}, y.numpy(), splits, "svm", progress=False)
+    assert list(out) == ["layer 7", "layer 1"] and out["layer 7"].mean > 95 > 40 > out["layer 1"].mean
+    with pytest.raises(ValueError, match="features_by_layer"):
+        probe_layers({}, y.numpy(), splits)
+
+
+def multi_object(n, seed):
+    """Images with 1-3 of C objects each; the features are the sum of the objects' centres plus noise."""
+    g = torch.Generator().manual_seed(seed)
+    labels = (torch.rand(n, C, generator=g) < 0.2).long()
+    labels[torch.arange(n), torch.randint(0, C, (n,), generator=g)] = 1
+    centres = torch.randn(C, D, generator=torch.Generator().manual_seed(0)) * 2
+    return labels.float() @ centres + torch.randn(n, D, generator=g), labels
+
+
+@pytest.mark.parametrize("classifier", ["svm", "softmax"])
+def test_average_precision_protocol_on_multi_object_images(classifier):
+    x, labels = multi_object(300, seed=10)
+    splits = holdout_splits(300, 100, n_splits=2, seed=0)
+    good = probe_average_precision(x, labels, splits, classifier, progress=False)
+    assert set(good) == set(range(C)) | {"mAP"} and len(good["mAP"].values) == 2
+    assert good["mAP"].mean > 90
+    shuffled = labels[torch.randperm(300, generator=torch.Generator().manual_seed(1))]
+    chance = probe_average_precision(x, shuffled, splits, classifier, progress=False)
+    prevalence = 100 * labels.float().mean()
+    assert abs(chance["mAP"].mean - prevalence) < 12
+    with pytest.raises(ValueError, match="labels"):
+        probe_average_precision(x, labels[:, 0], splits, progress=False)
+
+
+def test_holdout_splits():
+    splits = holdout_splits(50, 20, n_splits=3, seed=4)
+    for s in splits:
+        assert len(s.train) == s.n == 30 and len(s.test) == 20 and not set(s.train) & set(s.test)
+        assert sorted(np.concatenate([s.train, s.test]).tolist()) == list(range(50))
+    assert len({tuple(s.test) for s in splits}) == 3
+    for kwargs, name in (({"n_test": 50}, "n_test"), ({"n_images": 1}, "n_images"), ({"n_splits": 0}, "n_splits")):
+        with pytest.raises(ValueError, match=name):
+            holdout_splits(**{"n_images": 50, "n_test": 20, **kwargs})
 
 
 @pytest.mark.parametrize("kwargs, name", [

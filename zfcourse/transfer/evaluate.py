@@ -9,7 +9,11 @@ so a class with few test images counts as much as a large one (plain accuracy wo
 random splits (:func:`~zfcourse.transfer.few_shot_splits`) and reported as mean ± sd over the splits, with the sample
 standard deviation sd = sqrt(Σ_k (A_k − Ā)² / (K − 1)) (the paper does not say which sd; with K = 1 it is undefined,
 NaN). :func:`probe_splits` fits a fresh classifier on each split's training rows of a fixed feature matrix;
-:func:`few_shot_curve` does so for every n of Fig. 9.
+:func:`few_shot_curve` does so for every n of Fig. 9, :func:`probe_layers` for every layer of Table 7.
+
+Images with several objects (Table 6) are scored per class instead, by the average precision of the classifier's
+score for that class over the test images (:func:`~zfcourse.transfer.average_precision`), again mean ± sd over
+splits: :func:`probe_average_precision`.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .average_precision import average_precision
 from .linear import as_features
 from .softmax import SoftmaxClassifier
 from .splits import PAPER_SHOTS, Split, few_shot_splits
@@ -58,17 +63,18 @@ def mean_sd(values) -> tuple[float, float]:
 
 @dataclass
 class ProbeResult:
-    """Per-split mean per-class accuracies, in % as the paper's tables, and their mean ± sd."""
-    accuracies: list[float]
+    """One score per split, in % as the paper's tables (mean per-class accuracy, or an AP), and their mean ± sd.
+    ``n`` is the split's training images per class (or training-set size for a hold-out split)."""
+    values: list[float]
     n: int | None = None
 
     @property
     def mean(self) -> float:
-        return mean_sd(self.accuracies)[0]
+        return mean_sd(self.values)[0]
 
     @property
     def sd(self) -> float:
-        return mean_sd(self.accuracies)[1]
+        return mean_sd(self.values)[1]
 
     def __str__(self) -> str:
         return f"{self.mean:.1f}" if math.isnan(self.sd) else f"{self.mean:.1f} ± {self.sd:.1f}"
@@ -123,4 +129,50 @@ def few_shot_curve(features, targets, shots=PAPER_SHOTS, n_splits: int = 5, max_
     for n in tqdm(list(shots), desc="images per class", leave=False, disable=not progress):
         splits = few_shot_splits(targets, n, n_splits=n_splits, max_test=max_test, seed=seed)
         out[int(n)] = probe_splits(features, targets, splits, classifier, progress=False, **classifier_kw)
+    return out
+
+
+def probe_layers(features_by_layer: dict, targets, splits: list[Split], classifier="softmax", progress: bool = True,
+                 **classifier_kw) -> dict:
+    """Table 7: the same classifier and splits on the features of each layer, {layer: :class:`ProbeResult`}.
+
+    ``features_by_layer`` is {name: (N, D_l)} as :func:`~zfcourse.transfer.extract_layers` returns (one pass over
+    the images for every layer).
+    """
+    if not isinstance(features_by_layer, dict) or not features_by_layer:
+        raise ValueError("features_by_layer: expected a non-empty {layer: (N, D) features} dictionary")
+    return {name: probe_splits(f, targets, splits, classifier, progress=False, **classifier_kw)
+            for name, f in tqdm(features_by_layer.items(), desc="layers", leave=False, disable=not progress)}
+
+
+def probe_average_precision(features, labels, splits: list[Split], classifier="svm", interpolation: str = "all",
+                            progress: bool = True, **classifier_kw) -> dict:
+    """Table 6: per-class average precision (%) of a linear classifier on frozen features of multi-object images.
+
+    For each split a classifier is fitted on the training rows with (N, C) 0/1 ``labels`` (one-vs-rest SVM by default;
+    ``"softmax"`` shares each image's target mass among its objects, see :mod:`~zfcourse.transfer.softmax`), and
+    every class's AP is computed from its scores on the test rows.
+
+    Returns:
+        {class index c: ProbeResult of AP_c over splits, ..., "mAP": ProbeResult of the mean AP over splits}; a class
+        with no positive test image in a split is left out of that split's values and mAP.
+    """
+    x = as_features(features, "features")
+    y = torch.as_tensor(labels)
+    if y.dim() != 2 or len(y) != len(x) or not ((y == 0) | (y == 1)).all():
+        raise ValueError(f"labels: expected an (N, C) 0/1 matrix with one row per feature row ({len(x)}), got shape "
+                         f"{tuple(y.shape)}")
+    if not splits:
+        raise ValueError("splits: expected at least one split")
+    per_class: dict = {c: [] for c in range(y.shape[1])}
+    means = []
+    for s in tqdm(splits, desc="splits", leave=False, disable=not progress):
+        clf = _make(classifier, classifier_kw).fit(x[s.train], y[s.train], num_classes=y.shape[1])
+        ap = average_precision(clf.decision_function(x[s.test]), y[s.test], interpolation)
+        for c, v in enumerate(ap.tolist()):
+            if not math.isnan(v):
+                per_class[c].append(100 * v)
+        means.append(100 * float(ap[~ap.isnan()].mean()))
+    out = {c: ProbeResult(v, n=splits[0].n) for c, v in per_class.items() if v}
+    out["mAP"] = ProbeResult(means, n=splits[0].n)
     return out

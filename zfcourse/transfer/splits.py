@@ -117,3 +117,21 @@ def check_split(split: Split, targets) -> None:
     counts = np.bincount(t[split.train] - t.min(), minlength=t.max() - t.min() + 1)[np.unique(t) - t.min()]
     if not (counts == split.n).all():
         raise AssertionError(f"split: expected {split.n} training images per class, got counts {counts.tolist()}")
+
+
+def holdout_splits(n_images: int, n_test: int, n_splits: int = 5, seed: int = 0) -> list[Split]:
+    """Random train/test partitions of ``n_images`` images, ``n_test`` of them for test — for a multi-object set
+    (Table 6), where images have several labels and a per-class count does not apply. ``Split.n`` is then the size of
+    the training set. Split k draws its permutation from ``seed + k``."""
+    for name, v, low in (("n_images", n_images, 2), ("n_test", n_test, 1), ("n_splits", n_splits, 1)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+            raise ValueError(f"{name}: expected an integer ≥ {low}, got {v!r}")
+    if n_test >= n_images:
+        raise ValueError(f"n_test: expected fewer than n_images={n_images} test images, got {n_test}")
+    splits = []
+    for k in range(n_splits):
+        perm = np.random.default_rng(seed + k).permutation(n_images)
+        splits.append(Split(n=int(n_images - n_test), seed=seed + k, train=np.sort(perm[n_test:]),
+                            test=np.sort(perm[:n_test])))
+        assert_disjoint(splits[-1].train, splits[-1].test, names=("train indices", "test indices"))
+    return splits
