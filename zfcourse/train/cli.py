@@ -38,9 +38,18 @@ SETTINGS = ("arch", "width", "input_size", "init", "train_size", "val_size", "wo
             "momentum", "clip_radius", "no_clip", "patience")
 
 
+class _Defaults(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` shows each option's default, except where there is none to show (None, or an off switch)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line of ``python -m zfcourse train`` (defaults: the paper's §3 values where they apply)."""
-    p = argparse.ArgumentParser(prog="python -m zfcourse train", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    p = argparse.ArgumentParser(prog="python -m zfcourse train", formatter_class=_Defaults,
                                 description="Train on the embedded world with SGD, feature scale clipping and "
                                             "plateau annealing (Zeiler & Fergus 2014, §3).")
     p.add_argument("--out", required=True, help="output folder (checkpoints, history.json, snapshots/, model.pt, run.json)")
