@@ -137,3 +137,36 @@ def _identity():
 
     from zfcourse.data import Preprocess
     return Preprocess(torch.zeros(3, WORLD_SIZE, WORLD_SIZE))
+
+
+def test_model_based_audit_runs_on_a_small_model():
+    import torch
+
+    from zfcourse.data import Preprocess
+    from zfcourse.data.audit import context_effect, empty_scenes, part_omission, predict, scale_sweep
+    from zfcourse.models import course_model
+
+    torch.manual_seed(0)
+    model = course_model(num_classes=NUM_CLASSES, input_size=168)
+    pre = Preprocess(torch.full((3, WORLD_SIZE, WORLD_SIZE), 120.0))
+    probs = predict(model, np.stack([render(0, i)[0] for i in range(3)]), pre)
+    assert probs.shape == (3, NUM_CLASSES) and np.allclose(probs.sum(1), 1, atol=1e-5)
+    parts = part_omission(model, pre, per_class=1, progress=False)
+    assert set(parts) == set(CLASS_NAMES)
+    assert all(set(row) == {"intact", *world_class(c).parts} for c, row in parts.items())
+    empty = empty_scenes(model, pre, n=42)
+    assert abs(sum(empty.values()) - 1) < 1e-6
+    sweep = scale_sweep(model, pre, bins=((0.2, 0.3),), n=42)
+    assert list(sweep) == ["0.20-0.30"] and 0 <= sweep["0.20-0.30"] <= 1
+    ctx = context_effect(model, pre, n=42)
+    assert set(ctx) == {"habitual", "shuffled"}
+
+
+def test_per_class_palette_switch():
+    a, _ = render(0, 1, palette="per-class")
+    b, _ = render(0, 1)
+    assert a.shape == b.shape and not np.array_equal(a, b)
+    with pytest.raises(ValueError, match="palette"):
+        render(0, 1, palette="rainbow")
+    with pytest.raises(ValueError, match="scale_range"):
+        render(0, 1, scale_range=(0.5, 0.2))

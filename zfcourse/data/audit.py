@@ -84,3 +84,87 @@ def shortcut_baselines(seed: int = 0, n_train: int = 2400, n_val: int = 1200, we
         a, b = f(xi), f(vi)
         out[name] = max(linear_probe(a, yi, b, vy, NUM_CLASSES, wd) for wd in weight_decays)
     return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the half that needs a trained model
+
+
+@torch.no_grad()
+def predict(model, images: np.ndarray, preprocess, batch_size: int = 128) -> np.ndarray:
+    """Softmax probabilities (N, K) of ``model`` on uint8 renders (N, S, S, 3), centre-cropped to the model's input
+    side (the test-time crop of §3)."""
+    side = getattr(model, "input_size", images.shape[1])
+    off = (images.shape[1] - side) // 2
+    crop = images[:, off:off + side, off:off + side]
+    was = model.training
+    model.eval()
+    try:
+        device = next(model.parameters()).device
+        out = [torch.softmax(model(preprocess.to_input(crop[i:i + batch_size], offset=(off, off)).to(device)), 1)
+               for i in range(0, len(crop), batch_size)]
+    finally:
+        model.train(was)
+    return torch.cat(out).cpu().numpy()
+
+
+def part_omission(model, preprocess, per_class: int = 10, seed: int = 0, start: int = 1 << 30, progress=True):
+    """Accuracy of ``model`` on each pre-training class with each of its named parts left undrawn (every other pixel
+    unchanged), beside the intact accuracy: {class: {"intact": acc, part: acc, ...}}. Images are validation renders
+    ``start + i`` with the class forced, so no image was trained on."""
+    from tqdm.auto import tqdm
+
+    from .families import CLASS_NAMES, world_class
+    from .world import render
+
+    out = {}
+    for label, name in enumerate(tqdm(CLASS_NAMES, desc="part omission", disable=not progress)):
+        idx = [start + label + len(CLASS_NAMES) * i for i in range(per_class)]
+        row = {}
+        for part in ("intact",) + world_class(name).parts:
+            omit = () if part == "intact" else (part,)
+            imgs = np.stack([render(seed, i, label=name, omit=omit)[0] for i in idx])
+            row[part] = float((predict(model, imgs, preprocess).argmax(1) == label).mean())
+        out[name] = row
+    return out
+
+
+def empty_scenes(model, preprocess, n: int = 420, seed: int = 0, start: int = 1 << 30) -> dict:
+    """What ``model`` calls a scene whose main object is left undrawn (``omit=("*",)``): the share of each label
+    among ``n`` validation scenes, largest first. A world with no "empty scene" class spreads these out."""
+    from .families import CLASS_NAMES
+    from .world import render
+
+    imgs = np.stack([render(seed, start + i, omit=("*",))[0] for i in range(n)])
+    counts = np.bincount(predict(model, imgs, preprocess).argmax(1), minlength=len(CLASS_NAMES)) / n
+    order = np.argsort(-counts)
+    return {CLASS_NAMES[k]: float(counts[k]) for k in order if counts[k] > 0}
+
+
+def scale_sweep(model, preprocess, bins=((0.15, 0.2), (0.2, 0.3), (0.3, 0.4), (0.4, 0.5), (0.5, 0.6), (0.6, 0.75)),
+                n: int = 210, seed: int = 0, start: int = 1 << 30) -> dict:
+    """Validation accuracy per object-size bin (diameter / image side); bins outside 0.2–0.6 lie outside training."""
+    from .world import label_of, render
+
+    out = {}
+    for lo, hi in bins:
+        imgs = np.stack([render(seed, start + i, scale_range=(lo, hi))[0] for i in range(n)])
+        labels = np.array([label_of(start + i) for i in range(n)])
+        out[f"{lo:.2f}-{hi:.2f}"] = float((predict(model, imgs, preprocess).argmax(1) == labels).mean())
+    return out
+
+
+def context_effect(model, preprocess, n: int = 840, seed: int = 0, start: int = 1 << 30) -> dict:
+    """Accuracy on the same validation scenes with habitual and with shuffled context, for the classes that have a
+    habitual context (vehicles/road, boats/water, dogs/ball) and for the others."""
+    from .families import world_class
+    from .world import ALL_NAMES, label_of, render
+
+    labels = np.array([label_of(start + i) for i in range(n)])
+    habitual = np.array([bool(world_class(ALL_NAMES[y]).context) for y in labels])
+    out = {}
+    for ctx in ("habitual", "shuffled"):
+        imgs = np.stack([render(seed, start + i, context=ctx)[0] for i in range(n)])
+        hit = predict(model, imgs, preprocess).argmax(1) == labels
+        out[ctx] = {"with habitual context": float(hit[habitual].mean()), "others": float(hit[~habitual].mean())}
+    return out

@@ -126,11 +126,20 @@ def texture(rng: np.random.Generator):
     return lambda x, y: np.clip(((ca * x + sa * y) / span + ph[0]) % 2.0 - 0.5, 0, 1).astype(np.float32)
 
 
+PALETTES = ("shared", "per-class")
+
+
+def _class_palette(label: int, rng: np.random.Generator, n: int = SLOTS) -> np.ndarray:
+    """World v1's shortcut, kept as a switch: every class has its own fixed colours (jittered by ±20 per channel)."""
+    base = palette(np.random.default_rng((2014, int(label))), n)
+    return np.clip(base + rng.uniform(-20, 20, base.shape), 0, 255)
+
+
 class _Looks:
     """Colours, textures and shading of one drawn thing, fixed before drawing (so ``omit`` changes nothing else)."""
 
-    def __init__(self, rng: np.random.Generator, n: int = SLOTS):
-        self.colours = palette(rng, n)
+    def __init__(self, rng: np.random.Generator, n: int = SLOTS, label: int | None = None):
+        self.colours = palette(rng, n) if label is None else _class_palette(label, rng, n)
         self.shades = self.colours * rng.uniform(0.55, 0.8, (n, 1)) + rng.uniform(0, 60, (n, 1)) * (rng.random() < .5)
         self.textures = [texture(rng) for _ in range(n)]
         a = rng.uniform(0, 2 * math.pi)
@@ -262,7 +271,7 @@ def _context_for(label_name: str, rng: np.random.Generator, shuffled: bool) -> s
 
 
 def compose(main: Placement, distractors=(), seed: int = 0, index: int = 0, size: int = WORLD_SIZE, omit=(),
-            context: str = "", occluder: bool | None = None, rng=None, extra_labelled=()):
+            context: str = "", occluder: bool | None = None, rng=None, extra_labelled=(), palette: str = "shared"):
     """Draw one scene: background, context, distractors, the main object, its companion, an occluder.
 
     Args:
@@ -273,12 +282,16 @@ def compose(main: Placement, distractors=(), seed: int = 0, index: int = 0, size
         context: ``""``, ``"road"``, ``"water"`` or ``"ball"``.
         occluder: draw an occluding blob over part of the main object (None: with probability OCCLUDED).
         extra_labelled: placements drawn after the main object that are also labelled (multi-object scenes).
+        palette: ``"shared"`` (every class draws colours from one distribution) or ``"per-class"`` (each class has
+            its own colours: the appearance shortcut of world v1, for the exercise that shows what it does).
 
     Returns:
         (uint8 (size, size, 3), :class:`Annotation`).
     """
     if context not in ("",) + CONTEXTS:
         raise ValueError(f"context: expected '', 'road', 'water' or 'ball', got {context!r}")
+    if palette not in PALETTES:
+        raise ValueError(f"palette: expected one of {PALETTES}, got {palette!r}")
     rng = _rng(seed, index) if rng is None else rng
     ids_img = Image.new("L", (size, size), _BG_ID)
     draw = ImageDraw.Draw(ids_img)
@@ -297,7 +310,8 @@ def compose(main: Placement, distractors=(), seed: int = 0, index: int = 0, size
     ann = None
     for k, p in enumerate(everything):
         base = 1 + _SLOT_STRIDE * k
-        looks[base] = (_Looks(looks_rng), p)
+        per_class = class_index(p.class_name) if palette == "per-class" else None
+        looks[base] = (_Looks(looks_rng, label=per_class), p)
         box, kp, parts, sym = _draw_object(draw, p, rng, base, omit if k == main_at else ())
         ibox = _int_box(box, size)
         if not box_is_empty(ibox):
@@ -344,10 +358,11 @@ def _paint(ids: np.ndarray, looks: dict, bg_rng) -> np.ndarray:
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
-def random_scene(rng: np.random.Generator, label: int, size: int = WORLD_SIZE, frontal: bool = False):
+def random_scene(rng: np.random.Generator, label: int, size: int = WORLD_SIZE, frontal: bool = False,
+                 scale_range=SCALE_RANGE):
     """The random layout of one image of class ``label``: (main placement, distractors)."""
     cls = world_class(label)
-    main = _pose(rng, cls, size, frontal=frontal)
+    main = _pose(rng, cls, size, scale_range=scale_range, frontal=frontal)
     distractors = []
     for _ in range(int(rng.integers(0, 3))):
         other = CLASS_NAMES[int(rng.integers(NUM_CLASSES))]
@@ -369,13 +384,16 @@ def label_of(index: int, heldout: bool = False) -> int:
 
 
 def render(seed: int, index: int, label: int | str | None = None, size: int = WORLD_SIZE, omit=(),
-           context: str = "habitual", frontal: bool = False, heldout: bool = False):
+           context: str = "habitual", frontal: bool = False, heldout: bool = False, scale_range=SCALE_RANGE,
+           palette: str = "shared"):
     """Image ``index`` of the world with seed ``seed``: (uint8 (size, size, 3) RGB, :class:`Annotation`).
 
     Deterministic in (seed, index). The label is :func:`label_of` ``(index, heldout)`` unless ``label`` is given.
     ``omit`` leaves parts of the main object undrawn (names from its class's ``parts``, keypoint parts such as
     ``"left_eye"``, or ``"*"``) with every other pixel unchanged. ``context="shuffled"`` draws the same scene with
     its context (road, water, ball) chosen independently of the class; ``frontal`` poses faces frontally (Fig. 8).
+    ``scale_range`` (object diameter / image side, log-uniform) and ``palette`` (see :func:`compose`) are for the
+    audit and the exercises; the defaults are the training distribution.
 
     Example:
         >>> img, ann = render(0, 3)
@@ -386,9 +404,11 @@ def render(seed: int, index: int, label: int | str | None = None, size: int = WO
         raise ValueError(f"context: expected 'habitual' or 'shuffled', got {context!r}")
     lab = label_of(index, heldout) if label is None else class_index(label)
     rng = _rng(seed, index)
-    main, distractors = random_scene(rng, lab, size, frontal)
+    if not 0 < scale_range[0] <= scale_range[1]:
+        raise ValueError(f"scale_range: expected 0 < low <= high, got {scale_range}")
+    main, distractors = random_scene(rng, lab, size, frontal, scale_range)
     ctx = _context_for(ALL_NAMES[lab], _rng(seed, index, 7), context == "shuffled")
-    return compose(main, distractors, size=size, omit=omit, context=ctx, rng=rng)
+    return compose(main, distractors, size=size, omit=omit, context=ctx, rng=rng, palette=palette)
 
 
 def render_multi(seed: int, index: int, size: int = WORLD_SIZE):
