@@ -1,4 +1,4 @@
-"""zfcourse.paper: the paper's numbers as data, checked against the collected paper text and the package's own copies."""
+"""zfcourse.paper: the paper's numbers as data, checked against the collected paper numbers and the package's copies."""
 import doctest
 import re
 from html.parser import HTMLParser
@@ -66,7 +66,8 @@ def test_package_copies_agree():
     from zfcourse.train.schedule import FIG4_EPOCHS, PAPER_EPOCHS
 
     t1 = paper.table("Table 1")
-    assert PAPER_TABLE1 == {(row, col): (t1.get(row, col).mean, t1.get(row, col).sd) for row in t1.labels for col in t1.columns}
+    assert PAPER_TABLE1 == {(row, col): (t1.get(row, col).mean, t1.get(row, col).sd)
+                            for row in t1.labels for col in t1.columns}
     assert PAPER_RADIUS == paper.setting("clip radius").value
     assert FIG4_EPOCHS == paper.setting("Fig. 4 epochs").value
     assert PAPER_EPOCHS == paper.setting("epochs").value

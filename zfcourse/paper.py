@@ -97,7 +97,10 @@ class Table:
         head = [self.row_header] + list(self.columns)
         body = self._cells()
         widths = [max(len(r[j]) for r in [head] + body) for j in range(len(head))]
-        line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
+
+        def line(r):
+            return "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
+
         out = [f"{self.source}: {self.caption}", line(head)] + [line(r) for r in body]
         return "\n".join(out + ([self.note] if self.note else []))
 
