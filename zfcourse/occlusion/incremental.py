@@ -38,6 +38,7 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -283,3 +284,156 @@ class Plan:
         bound = sum(st.multiply_adds * mean(r) * mean(c) / (st.out_size[0] * st.out_size[1])
                     for st, r, c in zip(self.steps, self.rows, self.cols))
         return full, done + self.head_multiply_adds, bound + self.head_multiply_adds
+
+
+# -- How much is left to compute: the numbers and the picture behind the speed-up ---------------------------------------
+
+class OcclusionCost(NamedTuple):
+    """Multiply-adds per occluded image, averaged over all occluder positions (conv and fully connected layers)."""
+    full: float         # the whole network, as method="full" runs it
+    incremental: float  # what method="incremental" computes: each batch's shared windows, whole maps past FULL_SHARE
+    bound: float        # the changed regions alone: the least any exact method must compute
+
+    def speedup(self, which: str = "bound") -> float:
+        """full / incremental or full / bound: the multiply-add bound on the speed-up over method="full"."""
+        return self.full / getattr(self, which)
+
+
+class ChangedRegion(NamedTuple):
+    """Where one conv or pool layer's output can change for one occluder position, and what recomputing it costs."""
+    layer: str                               # full name, e.g. "features.conv3"
+    box: tuple[int, int, int, int]           # (x0, y0, x1, y1) in the layer's map, end-exclusive
+    map_size: tuple[int, int]                # the map's (H, W)
+    share: float                             # box area / map area = the share of the layer's work left to do
+    pixels: tuple[float, float, float, float]  # the box in input pixels: its units' cells (centre ± jump/2), unclipped
+    multiply_adds: int                       # of the box (0 for a pool)
+    full_multiply_adds: int                  # of the whole map
+
+
+def _input_shape(model: nn.Module, image_shape) -> tuple[int, int]:
+    if image_shape is None:
+        side = int(getattr(model, "input_size", 224))
+        return side, side
+    if len(image_shape) != 2 or min(image_shape) < 1:
+        raise ValueError(f"image_shape: expected (H, W), got {image_shape!r}")
+    return int(image_shape[0]), int(image_shape[1])
+
+
+@torch.no_grad()
+def _plan(model: nn.Module, size: int, ys, xs, image_shape) -> Plan:
+    h, w = _input_shape(model, image_shape)
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= min(h, w):
+        raise ValueError(f"size: expected an occluder side in 1..{min(h, w)} for a {h}×{w} image, got {size!r}")
+    param = next(model.parameters())
+    with evaluating(model):
+        try:
+            return Plan(model, torch.zeros(3, h, w, device=param.device, dtype=param.dtype), size,
+                        torch.as_tensor(ys), torch.as_tensor(xs))
+        except Unsupported as e:
+            raise ValueError(f"model: incremental occlusion cannot run on it: {e}") from e
+
+
+def occlusion_cost(model: nn.Module, size: int, stride: int, image_shape: tuple[int, int] | None = None,
+                   batch_size: int = 64) -> OcclusionCost:
+    r"""Multiply-adds per occluded image of :func:`~zfcourse.occlusion.occlusion_maps` with ``method="full"`` and
+    ``"incremental"``, and the bound (§4.2; module docstring), averaged over the occluder positions of ``size`` and
+    ``stride`` on an ``image_shape`` image (default the model's input size, else 224²):
+
+        full = Σ_l MA_l + MA_fc,    bound = mean over positions of Σ_l MA_l · |R_l(y, x)| / (H_l W_l) + MA_fc
+
+    with R_l(y, x) the layer's changed region. ``speedup()`` of the result is the multiply-add bound on the speed-up.
+
+    Example:
+        >>> from zfcourse.models import zfnet
+        >>> cost = occlusion_cost(zfnet(width=0.125), size=32, stride=8)
+        >>> round(cost.full / 1e6, 1), round(cost.speedup(), 2)  # ZFNet at full width: 1168.7 M, 4.23×
+        (37.4, 7.04)
+    """
+    h, w = _input_shape(model, image_shape)
+    if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
+        raise ValueError(f"stride: expected a positive integer, got {stride!r}")
+    plan = _plan(model, size, range(0, h - size + 1, stride), range(0, w - size + 1, stride), (h, w))
+    return OcclusionCost(*plan.cost(batch_size))
+
+
+def changed_regions(model: nn.Module, size: int, y: int, x: int,
+                    image_shape: tuple[int, int] | None = None) -> list[ChangedRegion]:
+    r"""For the occluder [y, y+size) × [x, x+size): every conv and pool layer's changed region (module docstring),
+    its share of the layer's map — of its multiply-adds, for a conv — and where it lies in the image.
+
+    The region's place in the image uses chapter 1's receptive-field arithmetic (:func:`zfcourse.models.geometry`):
+    unit u of a layer with jump j and first centre c sits at c + u·j, so the units u0 … u1−1 cover the cells
+    [c + u0·j − j/2, c + (u1−1)·j + j/2]. Higher layers' regions grow by about half a receptive field on each side.
+
+    Example:
+        >>> from zfcourse.models import zfnet
+        >>> [f"{r.share:.1%}" for r in changed_regions(zfnet(width=0.125), 32, 96, 96) if "conv" in r.layer]
+        ['3.0%', '9.5%', '29.0%', '47.9%', '71.6%']
+    """
+    h, w = _input_shape(model, image_shape)
+    if not (0 <= y <= h - size and 0 <= x <= w - size):
+        raise ValueError(f"y, x: the occluder's top-left corner must lie in [0, {h - size}] × [0, {w - size}], "
+                         f"got ({y}, {x})")
+    plan = _plan(model, size, [y], [x], (h, w))
+    rows = {r.name: r for r in geometry(model, h if h == w else None)}
+    out = []
+    for t, st in enumerate(plan.steps):
+        if not st.windowed:
+            continue
+        (u0, u1), (v0, v1) = plan.rows[t][0], plan.cols[t][0]
+        g = rows[st.name]
+        cell = lambda u: g.centre + u * g.jump  # noqa: E731
+        share = (u1 - u0) * (v1 - v0) / (st.out_size[0] * st.out_size[1])
+        out.append(ChangedRegion(st.name, (v0, u0, v1, u1), st.out_size, share,
+                                 (cell(v0) - g.jump / 2, cell(u0) - g.jump / 2, cell(v1 - 1) + g.jump / 2,
+                                  cell(u1 - 1) + g.jump / 2),
+                                 round(st.multiply_adds * share), st.multiply_adds))
+    return out
+
+
+def plot_changed_regions(model: nn.Module, size: int, y: int, x: int, image: torch.Tensor | None = None,
+                         to_display=None):
+    """Why incremental occlusion is fast, in one figure (§4.2; chapter 1's receptive fields): on the left, the occluder
+    and, drawn over it, the part of each conv layer's map that it can change (:func:`changed_regions`, in input
+    pixels); on the right, that part's share of each conv layer's multiply-adds, and the whole network's.
+
+    Args:
+        model: a model :func:`~zfcourse.occlusion.occlusion_maps` can run incrementally (ZFNet, AlexNet, VGG, …).
+        size, y, x: the occluder's side and top-left corner in pixels.
+        image: (3, H, W) to draw behind (default a grey canvas of the model's input size).
+        to_display: image → (H, W, 3) picture for imshow (default :func:`zfcourse.plots.to_image`).
+
+    Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    from ..plots import to_image
+    shape = tuple(image.shape[-2:]) if image is not None else None
+    regions = [r for r in changed_regions(model, size, y, x, shape) if r.full_multiply_adds]
+    h, w = shape or _input_shape(model, None)
+    plan_cost = _plan(model, size, [y], [x], (h, w)).cost(1)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 4), gridspec_kw=dict(width_ratios=(1, 1.25)))
+    left.imshow((to_display or to_image)(image) if image is not None else np.full((h, w, 3), 0.85))
+    colours = plt.get_cmap("viridis")(np.linspace(0.0, 0.9, len(regions)))
+    left.add_patch(Rectangle((x - 0.5, y - 0.5), size, size, facecolor="grey", edgecolor="white", lw=1, alpha=0.95))
+    for r, colour in zip(regions, colours):
+        x0, y0, x1, y1 = (min(max(v, -0.5), lim - 0.5) for v, lim in zip(r.pixels, (w, h, w, h)))
+        left.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor=colour, lw=1.6,
+                                 label=f"{r.layer.split('.')[-1]}: {r.box[3] - r.box[1]}×{r.box[2] - r.box[0]} "
+                                       f"of {r.map_size[0]}×{r.map_size[1]}"))
+    left.set_xlim(-0.5, w - 0.5), left.set_ylim(h - 0.5, -0.5), left.set_xticks([]), left.set_yticks([])
+    left.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    left.set_title(f"{size}×{size} occluder at (x={x}, y={y}): what can change", fontsize=9)
+    names = [r.layer.split(".")[-1] for r in regions]
+    right.bar(names, [100] * len(regions), color="0.9", label="full pass")
+    right.bar(names, [100 * r.share for r in regions], color=colours, label="changed region")
+    for i, r in enumerate(regions):
+        right.text(i, 100 * r.share + 2, f"{r.share:.0%}", ha="center", fontsize=8)
+    full, _, bound = plan_cost
+    right.set_ylabel("% of the layer's multiply-adds"), right.set_ylim(0, 110)
+    right.set_title(f"whole network: {bound / full:.0%} of a full pass's multiply-adds ({full / bound:.1f}× fewer)",
+                    fontsize=9)
+    right.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig
