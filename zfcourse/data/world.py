@@ -398,7 +398,7 @@ def render(seed: int, index: int, label: int | str | None = None, size: int = WO
     Example:
         >>> img, ann = render(0, 3)
         >>> img.shape, img.dtype, ann.class_name
-        ((192, 192, 3), dtype('uint8'), 'dog_bulldog')
+        ((192, 192, 3), dtype('uint8'), 'dog_afghan')
     """
     if context not in ("habitual", "shuffled"):
         raise ValueError(f"context: expected 'habitual' or 'shuffled', got {context!r}")
