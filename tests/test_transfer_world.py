@@ -1,0 +1,48 @@
+"""Transfer on the embedded world v2 (§5.2): held-out classes never reach pre-training, and the whole pipeline —
+frozen features at the paper's layers, few-shot splits, linear probes — runs on held-out renders."""
+import numpy as np
+import pytest
+import torch
+
+from zfcourse.data.families import CLASS_NAMES, HELDOUT_NAMES
+from zfcourse.data.preprocess import Preprocess
+from zfcourse.data.world import render_multi
+from zfcourse.data.world_data import WorldDataset, render_item
+from zfcourse.models.ablation import ablated
+from zfcourse.transfer import assert_disjoint, extract_layers, few_shot_splits, paper_layers, probe_layers
+
+PLAIN = Preprocess(mean=(127.5, 127.5, 127.5))          # no world mean needed: nothing here is trained
+
+
+def test_held_out_classes_never_appear_in_pre_training():
+    assert_disjoint(CLASS_NAMES, HELDOUT_NAMES, names=("pre-training classes", "held-out classes"))
+    for split in ("train", "val", "val_shuffled"):
+        d = WorldDataset(split, size=3 * len(CLASS_NAMES), preprocess=PLAIN)
+        used = {d.classes[i] for i in d.labels.tolist()}
+        assert used == set(CLASS_NAMES)
+        assert_disjoint(sorted(used), HELDOUT_NAMES, names=(f"{split} labels", "held-out classes"))
+    held = WorldDataset("heldout", size=2 * len(HELDOUT_NAMES), preprocess=PLAIN)
+    assert {held.classes[i] for i in held.labels.tolist()} == set(HELDOUT_NAMES)
+    # every object drawn in a pre-training image — main object, distractors, multi-object scenes — is a
+    # pre-training class
+    drawn = [name for i in range(24) for name, _ in render_item(0, "train", i)[1].objects]
+    drawn += [name for i in range(6) for name, _ in render_multi(0, i)[1].objects]
+    assert len(drawn) > 30
+    assert_disjoint(drawn, HELDOUT_NAMES, names=("objects in pre-training renders", "held-out classes"))
+
+
+def test_pipeline_on_held_out_renders():
+    torch.manual_seed(0)
+    model = ablated("zf", width=0.125, input_size=168, num_classes=len(CLASS_NAMES), fc_width=64)
+    held = WorldDataset("heldout", size=3 * len(HELDOUT_NAMES), preprocess=PLAIN)   # 3 images per class
+    layers = paper_layers(model)
+    feats = extract_layers(model, held, [layers[l] for l in (1, 5, 7)], pool="max", batch_size=16, progress=False)
+    assert [f.shape for f in feats.values()] == [(48, 12), (48, 32), (48, 64)]
+    targets = held.labels.numpy()
+    splits = few_shot_splits(targets, 2, n_splits=2, max_test=1)
+    for s in splits:
+        assert len(s.train) == 32 and len(s.test) == 16
+    table = probe_layers(feats, targets, splits, "softmax", progress=False)
+    assert list(table) == list(feats)
+    assert all(len(r.values) == 2 and 0 <= r.mean <= 100 for r in table.values())
+    assert np.isfinite([r.mean for r in table.values()]).all()
