@@ -29,6 +29,7 @@ import argparse
 import functools
 import http.server
 import re
+import shutil
 import sys
 import tempfile
 import threading
@@ -143,6 +144,14 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def find_chromium() -> str | None:
+    """Debian's /usr/bin/chromium, else whichever Chromium or Chrome is on the PATH (a GitHub runner's)."""
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
 def browser_problems(html_dir: Path, screens: Path | None, chromium: str = "/usr/bin/chromium",
                      phone: bool = True) -> tuple[list[Problem], list[str]]:
     """Open every page in headless Chromium; return the problems and an info list (allowed wide figures, timings)."""
@@ -214,7 +223,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--html", type=Path, default=ROOT / "_build" / "html")
     ap.add_argument("--screens", type=Path, default=ROOT / "_build" / "screens")
-    ap.add_argument("--chromium", default="/usr/bin/chromium")
+    ap.add_argument("--chromium", default=None, help="the browser to drive (default: chromium on the PATH)")
     ap.add_argument("--no-browser", action="store_true", help="static HTML checks only")
     ap.add_argument("--no-phone", action="store_true", help="skip the 390-px pass")
     args = ap.parse_args(argv)
@@ -227,7 +236,11 @@ def main(argv=None) -> int:
                 for p in static_problems(path.read_text(encoding="utf-8"), path.relative_to(args.html).as_posix())]
     info = []
     if not args.no_browser:
-        more, info = browser_problems(args.html, args.screens, args.chromium, phone=not args.no_phone)
+        chromium = args.chromium or find_chromium()
+        if chromium is None:
+            print("check_book: no Chromium found (Debian: apt-get install chromium)")
+            return 1
+        more, info = browser_problems(args.html, args.screens, chromium, phone=not args.no_phone)
         problems += more
     for line in info:
         print("  " + line)
