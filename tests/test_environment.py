@@ -61,3 +61,16 @@ def test_every_notebook_starts_with_the_same_setup_cell():
         cells = [c for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code"]
         first = "".join(cells[0]["source"])
         assert f'zfcourse @ git+{REPO_URL}' in first and "zfcourse.setup(" in first, nb.name
+
+
+def test_the_per_user_cache_and_the_data_lookup_order(tmp_path):
+    from zfcourse.environment import cache_dir, find_data
+    assert cache_dir({"ZFCOURSE_CACHE": "/a", "XDG_CACHE_HOME": "/b"}) == Path("/a")
+    assert cache_dir({"XDG_CACHE_HOME": "/b"}) == Path("/b/zfcourse")
+    assert cache_dir({}) == Path.home() / ".cache" / "zfcourse"
+    other = tmp_path / "data"
+    (other / "course_model").mkdir(parents=True)
+    (other / "course_model" / "model.pt").write_bytes(b"")
+    assert find_data({"ZFCOURSE_DATA": str(other)}) == other          # 1. the variable wins
+    assert find_data({}) == ROOT / "data"                              # 2. then the clone's data/
+    assert setup(source="embedded", mode="quick", device="cpu", verbose=False).data_dir == ROOT / "data"

@@ -315,3 +315,18 @@ def test_chapter_8s_photo_folder_is_not_in_the_working_folder(tmp_path, monkeypa
     monkeypatch.delenv("ZFCOURSE_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert photo_folder() == tmp_path / "xdg" / "zfcourse" / "my_dogs" and not photo_folder().exists()
+
+
+def test_a_stand_in_says_how_long_it_takes_before_it_starts_and_is_named_when_reused(tmp_path, capsys):
+    from zfcourse.train.runs import estimate_seconds, train_stand_in
+    tiny = ["--epochs", "1", "--train-size", "24", "--val-size", "12", "--batch-size", "12", "--quiet"]
+    seconds, how = estimate_seconds(tiny, "cpu", probe_steps=1)
+    assert seconds > 0 and how.startswith("1 epochs × 24 images on cpu; measured here: ")
+    cfg = Config("embedded", "full", torch.device("cpu"), 0, tmp_path / "nothing", False)
+    out = train_stand_in(tmp_path / "cache" / "course_model", tiny, cfg, "course model")
+    said = capsys.readouterr().out
+    assert said.startswith(f"zfcourse: no shipped course model: training a stand-in by the full recipe into {out} — "
+                           "about ") and "Ctrl-C stops it" in said
+    assert (out / "model.pt").is_file() and json.loads((out / "run.json").read_text())["settings"]["train_size"] == 24
+    assert train_stand_in(out, tiny, cfg, "course model") == out
+    assert capsys.readouterr().out.startswith(f"zfcourse: using the stand-in course model trained earlier into {out}")
