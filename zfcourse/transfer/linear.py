@@ -103,6 +103,14 @@ class LinearProbe:
             return self.loss_terms(z @ w + b, targets).mean() + 0.5 * self.weight_decay * (w * w).sum()
 
         self.n_iter_ = 0
+        with torch.enable_grad():  # also when a caller fits inside torch.no_grad()
+            self._minimise(objective, w, b)
+        with torch.no_grad():
+            self.loss_ = float(objective())
+        self.weight, self.bias = w.detach(), b.detach()
+        return self
+
+    def _minimise(self, objective, w: torch.Tensor, b: torch.Tensor) -> None:
         if self.optimizer == "lbfgs":
             opt = torch.optim.LBFGS([w, b], lr=1.0, max_iter=self.max_iter, history_size=20,
                                     tolerance_grad=1e-7, tolerance_change=1e-10, line_search_fn="strong_wolfe")
@@ -120,10 +128,6 @@ class LinearProbe:
                 opt.zero_grad()
                 objective().backward()
                 opt.step()
-        with torch.no_grad():
-            self.loss_ = float(objective())
-        self.weight, self.bias = w.detach(), b.detach()
-        return self
 
     def decision_function(self, x) -> torch.Tensor:
         """Scores s(x) = W^T z(x) + b, (N, C)."""
