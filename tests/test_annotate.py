@@ -68,7 +68,7 @@ def test_preview_png_has_the_known_size_and_pixels_line_up():
     tool = AnnotationTool([img], keypoints=("nose",), annotations={"image_0": {"nose": (50, 5)}})
     png = np.asarray(Image.open(io.BytesIO(tool._render(0))).convert("RGB"))
     assert png.shape[:2] == tool._view_shape(0) == (299, 448)                   # longer side 448, aspect kept
-    ys, xs = np.nonzero((png > 200).all(axis=2)[:, :200])                       # the white pixel, enlarged (not the label)
+    ys, xs = np.nonzero((png > 200).all(axis=2)[:, :200])     # the white pixel, enlarged (not the label)
     assert {tool._click_pixel({"dataX": u + 0.5, "dataY": v + 0.5}) for u, v in zip(xs, ys)} == {(10.0, 20.0)}
 
 
@@ -113,7 +113,8 @@ def test_widget_click_updates_keypoint_sliders_and_preview():
     shown = picture.value
     tool._events._handle_mouse_msg(None, _click_at(tool, 33, 21, index=1), None)   # what ipyevents calls on a click
     assert tool.annotations["b"]["left_eye"] == (33.0, 21.0)
-    assert point.value == "right_eye" and (x.value, y.value) == tuple(int(v) for v in tool.annotations["b"]["right_eye"])
+    assert point.value == "right_eye"
+    assert (x.value, y.value) == tuple(int(v) for v in tool.annotations["b"]["right_eye"])
     assert picture.value != shown and "left_eye at (33, 21); next: right_eye" in status.value
     tool._events._handle_mouse_msg(None, {"event": "click", "dataX": -5, "dataY": 3}, None)
     assert point.value == "right_eye" and "outside" in status.value
@@ -224,7 +225,8 @@ def test_saving_some_images_keeps_the_others_and_one_backup(tmp_path):
     tool.save()
     back = load_annotations(path, required=KEYPOINTS)
     assert sorted(back) == sorted(five)                                        # all five images still there
-    assert back["dog1.jpg"]["nose"] == (40.0, 41.0) and back["dog4.jpg"] == {k: tuple(map(float, v)) for k, v in five["dog4.jpg"].items()}
+    assert back["dog1.jpg"]["nose"] == (40.0, 41.0)
+    assert back["dog4.jpg"] == {k: tuple(map(float, v)) for k, v in five["dog4.jpg"].items()}
     assert (tmp_path / "faces.json.bak").read_bytes() == before                # the file as it was, once
     tool.save()
     assert (tmp_path / "faces.json.bak").read_bytes() != before                 # one backup: replaced, not piled up

@@ -21,7 +21,8 @@ from zfcourse.environment import REPO_URL, DataNotFoundError, fetch_data
 from test_install import clean_env, package_source
 
 ROOT = Path(__file__).resolve().parents[1]
-GIT = ["git", "-c", "user.name=zfcourse tests", "-c", "user.email=tests@example.invalid", "-c", "init.defaultBranch=main"]
+GIT = ["git", "-c", "user.name=zfcourse tests", "-c", "user.email=tests@example.invalid",
+       "-c", "init.defaultBranch=main"]
 
 
 @pytest.fixture(scope="module")

@@ -157,7 +157,7 @@ def test_table_bad_input(model):
         correspondence_table(model, torch.zeros(2, 3, 112, 112), kps)
 
 
-# --- additions: ground truth, chance level, figure ---------------------------------------------------------------------
+# --- additions: ground truth, chance level, figure -------------------------------------------------------------------
 def test_hamming_matrix_is_symmetric_with_zero_diagonal():
     from zfcourse.correspondence import hamming_matrix
     eps = torch.randint(-1, 2, (5, 40), generator=torch.Generator().manual_seed(7)).float()

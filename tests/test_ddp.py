@@ -31,7 +31,8 @@ def _model():
 
 
 def _config():
-    return TrainConfig(epochs=EPOCHS, batch_size=B, progress=False, clip_radius=0.0105)  # below some init RMS: clipping acts
+    # clip_radius below some filters' init RMS: clipping acts
+    return TrainConfig(epochs=EPOCHS, batch_size=B, progress=False, clip_radius=0.0105)
 
 
 def _free_port() -> int:

@@ -5,7 +5,6 @@ from pathlib import Path
 import pytest
 import torch
 
-import zfcourse
 from zfcourse.environment import REPO_URL, choose_device, choose_mode, choose_source, setup
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +27,8 @@ def test_explicit_mode_wins_and_bad_mode_is_named():
 def test_source_selection():
     online, offline = (lambda: True), (lambda: False)
     assert choose_source(None, "full", {}, online)[0] == "imagenet"
-    assert choose_source(None, "full", {}, offline) == ("embedded", "auto: no network, falling back to the offline embedded world")
+    assert choose_source(None, "full", {}, offline) == ("embedded",
+                                                        "auto: no network, falling back to the offline embedded world")
     assert choose_source(None, "quick", {}, online)[0] == "embedded"  # quick mode never goes online
     assert choose_source(None, "full", {"ZFCOURSE_SOURCE": "embedded"}, online)[0] == "embedded"
     assert choose_source("imagenet", "quick", {}, offline) == ("imagenet", "requested")

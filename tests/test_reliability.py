@@ -163,7 +163,8 @@ def test_no_shipped_model_gives_one_message_saying_what_to_do_and_trains_nothing
         with pytest.raises(DataNotFoundError) as err:
             call()
         text = str(err.value)
-        assert text.startswith(f"zfcourse: {what}") and " was not found. Looked in: $ZFCOURSE_DATA" in text and "ZFCOURSE_DATA" in text and "git clone" in text
+        assert text.startswith(f"zfcourse: {what}") and " was not found. Looked in: $ZFCOURSE_DATA" in text
+        assert "git clone" in text
         assert "train_if_missing=True" in text
     assert not (tmp_path / "cache").exists()   # nothing trained, nothing written
 
@@ -187,7 +188,8 @@ def test_one_boolean_parser_for_ci_and_quick(environ, mode):
 
 
 @pytest.mark.parametrize("call, pattern", [
-    (lambda: choose_mode(None, {"ZFCOURSE_MODE": "bogus"}), r"^ZFCOURSE_MODE: expected one of quick, full, got 'bogus'"),
+    (lambda: choose_mode(None, {"ZFCOURSE_MODE": "bogus"}),
+     r"^ZFCOURSE_MODE: expected one of quick, full, got 'bogus'"),
     (lambda: choose_source(None, "full", {"ZFCOURSE_SOURCE": "bogus"}, lambda: False),
      r"^ZFCOURSE_SOURCE: expected one of auto, embedded, imagenet, got 'bogus'"),
     (lambda: choose_mode(None, {"ZFCOURSE_QUICK": "maybe"}),
@@ -281,8 +283,8 @@ def test_ctrl_c_prints_one_line_on_how_to_resume(tmp_path, capsys, monkeypatch):
     assert main(argv) == 130
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(err) == 1 and "Traceback" not in err[0]
-    assert err[0].startswith("Interrupted.") and err[0].endswith(f"--out {tmp_path / 'r'} --train-size 12 --val-size 12 "
-                                                                  "--quiet --resume")
+    assert err[0].startswith("Interrupted.")
+    assert err[0].endswith(f"--out {tmp_path / 'r'} --train-size 12 --val-size 12 --quiet --resume")
 
 
 # --- files the course writes ----------------------------------------------------------------------------------------

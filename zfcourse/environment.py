@@ -127,7 +127,8 @@ def network_available(host: str = "download.pytorch.org", timeout: float = 1.5) 
         return False
 
 
-def choose_source(source: str | None = None, mode: str = "full", environ=os.environ, probe=network_available) -> tuple[str, str]:
+def choose_source(source: str | None = None, mode: str = "full", environ=os.environ,
+                  probe=network_available) -> tuple[str, str]:
     """Data source and the reason for it: an explicit ``source``, else ``ZFCOURSE_SOURCE``, else ``auto``.
 
     ``auto`` means ``imagenet`` when the network answers and we are not in quick mode, ``embedded`` otherwise — quick
@@ -222,9 +223,9 @@ def missing_data_message(what: str = "the trained course model", environ=os.envi
     clone = (f"{DATA_DIR} (holds no {SHIPPED_MODEL})" if in_clone()
              else f"the repository's data/ (this install at {REPO_ROOT / 'zfcourse'} is not a clone)")
     return (f"zfcourse: {what} was not found. Looked in: $ZFCOURSE_DATA (not set); {clone}; the per-user cache "
-            f"{fetched_repo(environ) / 'data'} (empty). To fix it, do one of: (1) clone the course and run from the clone: "
-            f"git clone {REPO_URL} && pip install -e ./zfcourse; (2) set ZFCOURSE_DATA to the data/ folder of a clone; "
-            f"(3) run zfcourse.fetch_data() (needs git and a network; Colab does this in setup()).")
+            f"{fetched_repo(environ) / 'data'} (empty). To fix it, do one of: (1) clone the course and run from the "
+            f"clone: git clone {REPO_URL} && pip install -e ./zfcourse; (2) set ZFCOURSE_DATA to the data/ folder of "
+            f"a clone; (3) run zfcourse.fetch_data() (needs git and a network; Colab does this in setup()).")
 
 
 def _complete(repo: Path) -> bool:
@@ -267,7 +268,8 @@ def fetch_data(url: str = REPO_URL, target: str | os.PathLike | None = None, tim
     except FileNotFoundError as err:
         if isinstance(err, DataNotFoundError):
             raise
-        raise DataNotFoundError(f"zfcourse: could not fetch the course data: git is not installed. {what_to_do}") from None
+        raise DataNotFoundError("zfcourse: could not fetch the course data: git is not installed. "
+                                f"{what_to_do}") from None
     except subprocess.CalledProcessError as err:
         said = (err.stderr or "").strip().splitlines()
         raise DataNotFoundError(f"zfcourse: could not fetch the course data from {url} (git: "
@@ -291,7 +293,8 @@ def _data_label(found: Path | None) -> str:
 
 def setup(source: str | None = None, mode: str | None = None, device: str | None = None, seed: int = 0,
           verbose: bool = True, fetch: bool | None = None) -> Config:
-    """Prepare a chapter: find (in Colab: fetch) the data, pick mode, source and device, seed everything, print one line.
+    """Prepare a chapter: find (in Colab: fetch) the data, pick mode, source and device, seed everything, print one
+    line.
 
     Args:
         source: ``"auto"`` (default; also from ``ZFCOURSE_SOURCE``), ``"embedded"`` or ``"imagenet"``.
@@ -323,8 +326,8 @@ def setup(source: str | None = None, mode: str | None = None, device: str | None
         import torchvision
         print(f"zfcourse: source={source} ({why}) · mode={mode} · device={dev} · seed={seed} · "
               f"data={_data_label(found)} · "
-              f"python {platform.python_version()} · torch {torch.__version__} · torchvision {torchvision.__version__} · "
-              f"matplotlib {matplotlib.__version__}")
+              f"python {platform.python_version()} · torch {torch.__version__} · "
+              f"torchvision {torchvision.__version__} · matplotlib {matplotlib.__version__}")
         if colab and dev.type == "cpu":
             print("No GPU: in Colab choose Runtime → Change runtime type → GPU, then run this cell again.")
     return Config(source, mode, dev, seed, found or data_dir(), colab)

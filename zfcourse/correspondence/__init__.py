@@ -22,4 +22,5 @@ __all__ = ["delta", "delta_chance", "delta_literal", "hamming_counts", "hamming_
            "mask_squares", "mask_part", "mask_random", "part_centers", "random_centers", "square_box",
            "LAYERS", "layer_features", "feature_changes", "plot_masks", "plot_table",
            "PAPER_TABLE1", "PARTS", "CorrespondenceTable", "correspondence_table",
-           "KEYPOINTS", "load_annotations", "save_annotations", "load_photos", "keypoint_box", "read_folder", "photo_folder", "dog_photos", "ALEXNET_LAYERS", "AnnotationTool", "draw_keypoints"]
+           "KEYPOINTS", "load_annotations", "save_annotations", "load_photos", "keypoint_box", "read_folder",
+           "photo_folder", "dog_photos", "ALEXNET_LAYERS", "AnnotationTool", "draw_keypoints"]

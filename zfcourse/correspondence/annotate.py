@@ -6,13 +6,14 @@ the x/y sliders (always there: the fallback where clicks are not available, and 
 ``ipywidgets.Image``: the picture with the points — and, with ``size``, the mask square §4.3 will use — drawn by
 matplotlib into a PNG of a known size, so a click's position in the PNG converts back to image pixels. A click puts the
 chosen keypoint on the pixel under the pointer and moves on to the next keypoint (left eye → right eye → nose → left
-eye), so three clicks annotate an image. "Save" writes the JSON file that :func:`~zfcourse.correspondence.load_annotations`
-reads.
+eye), so three clicks annotate an image. "Save" merges the points into the JSON file that
+:func:`~zfcourse.correspondence.load_annotations` reads (other images' points are kept, the old file kept as .bak).
 
 For the static book, :meth:`AnnotationTool.draw` draws the default view once as an ordinary figure.
 
 Example (in a notebook):
-    >>> tool = AnnotationTool([photo1, photo2], names=["dog1.jpg", "dog2.jpg"], path="my_dogs.json", size=31)  # doctest: +SKIP
+    >>> tool = AnnotationTool([photo1, photo2], names=["dog1.jpg", "dog2.jpg"],     # doctest: +SKIP
+    ...                       path="my_dogs.json", size=31)
     >>> tool.draw(); display(tool.widget)     # doctest: +SKIP
 """
 from __future__ import annotations
@@ -39,7 +40,8 @@ _VIEW_DPI = 100
 
 def as_display(image) -> np.ndarray:
     """An (H, W, 3) float array in [0, 1] for imshow from a PIL image, an (H, W, 3) uint8/float array, or a (3, H, W)
-    tensor in [0, 1] or 0–255 (display space; convert input-space tensors with the data source's preprocessing first)."""
+    tensor in [0, 1] or 0–255 (display space; convert input-space tensors with the data source's preprocessing
+    first)."""
     if isinstance(image, torch.Tensor):
         image = image.detach().cpu().numpy()
         if image.ndim == 3 and image.shape[0] in (1, 3):
@@ -73,7 +75,8 @@ def draw_keypoints(image, points: dict, size: int | None = None, ax=None, title:
         ax.plot([x], [y], "+", color=colour, ms=12, mew=2)
         left = x < img.shape[1] / 2          # label away from the face's middle, so the two eyes' labels do not overlap
         ax.annotate(name, (x, y), xytext=(-6 if left else 6, 8), textcoords="offset points", color=colour, fontsize=8,
-                    ha="right" if left else "left", bbox=dict(boxstyle="round,pad=0.15", fc="black", ec="none", alpha=0.55))
+                    ha="right" if left else "left",
+                    bbox=dict(boxstyle="round,pad=0.15", fc="black", ec="none", alpha=0.55))
     ax.set_title(title or "", fontsize=9)
     ax.set_axis_off()
     return ax
@@ -235,7 +238,8 @@ class AnnotationTool:
         import ipywidgets as W
         image = W.Dropdown(options=[(n, i) for i, n in enumerate(self.names)], value=self._index, description="image")
         point = W.Dropdown(options=list(self.keypoints), value=self._point, description="keypoint")
-        x, y = W.IntSlider(description="x", continuous_update=False), W.IntSlider(description="y", continuous_update=False)
+        x = W.IntSlider(description="x", continuous_update=False)
+        y = W.IntSlider(description="y", continuous_update=False)
         save, status, picture = W.Button(description="Save", icon="save"), W.Label(), W.Image(format="png")
         syncing = [False]      # set while sliders are moved by code, so that does not count as an edit
         Event = _click_events()

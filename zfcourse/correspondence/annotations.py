@@ -26,11 +26,13 @@ def check_annotations(annotations, sizes=None) -> dict[str, dict[str, tuple[floa
         {'a.jpg': {'nose': (3.0, 4.0)}}
     """
     if not isinstance(annotations, dict):
-        raise TypeError(f"annotations: expected a dict {{image name: {{keypoint: (x, y)}}}}, got {type(annotations).__name__}")
+        raise TypeError("annotations: expected a dict {image name: {keypoint: (x, y)}}, "
+                        f"got {type(annotations).__name__}")
     out = {}
     for name, points in annotations.items():
         if not isinstance(points, dict):
-            raise TypeError(f"annotations: entry {name!r} must be a dict {{keypoint: (x, y)}}, got {type(points).__name__}")
+            raise TypeError(f"annotations: entry {name!r} must be a dict {{keypoint: (x, y)}}, "
+                            f"got {type(points).__name__}")
         out[str(name)] = {}
         for kp, xy in points.items():
             try:

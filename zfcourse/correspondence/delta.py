@@ -68,7 +68,8 @@ def as_eps(eps) -> torch.Tensor:
 def hamming_counts(eps) -> torch.Tensor:
     """(N, N) matrix of raw Hamming distances H(sign ε_i, sign ε_j): the number of the D components whose signs differ.
 
-    Computed on int8 signs in {−1, 0, +1}, one vectorised comparison of image i against images i+1..N−1 at a time (§4.3).
+    Computed on int8 signs in {−1, 0, +1}, one vectorised comparison of image i against images i+1..N−1 at a time
+    (§4.3).
 
     Example:
         >>> hamming_counts(torch.tensor([[1., -2., 0.], [3., 0., 0.]]))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from ..models import resolve
 from ..models.activations import check_images
@@ -28,7 +29,8 @@ from ..models.modes import evaluating
 LAYERS = {"Layer 5": "features.relu5", "Layer 7": "classifier.relu7"}
 
 
-def layer_features(model: nn.Module, images: torch.Tensor, layers=LAYERS, batch_size: int = 64) -> dict[str, torch.Tensor]:
+def layer_features(model: nn.Module, images: torch.Tensor, layers=LAYERS, batch_size: int = 64,
+                   progress: bool = False) -> dict[str, torch.Tensor]:
     """Flattened activations x^l of ``images`` at each of ``layers``: {label: (N, D_l) tensor} (§4.3).
 
     One forward pass per batch fills every layer through forward hooks, in eval mode (no dropout) and without gradients.
@@ -41,6 +43,7 @@ def layer_features(model: nn.Module, images: torch.Tensor, layers=LAYERS, batch_
         layers: {label: layer name} (names as :func:`zfcourse.models.resolve` accepts), or a sequence of names
             (then each name is its own label).
         batch_size: images per forward pass (a positive integer).
+        progress: a progress bar over the batches (for long runs such as Table 1 on many random draws).
 
     Example:
         >>> from zfcourse.models import course_model
@@ -57,12 +60,15 @@ def layer_features(model: nn.Module, images: torch.Tensor, layers=LAYERS, batch_
     check_images(images, model, same_device=False)
     modules = {label: resolve(model, name)[1] for label, name in layers.items()}
     captured: dict[str, list[torch.Tensor]] = {label: [] for label in layers}
-    hooks = [m.register_forward_hook(lambda _m, _i, out, label=label: captured[label].append(out.detach().flatten(1).clone()))
-             for label, m in modules.items()]
+    def keep(label):
+        return lambda _m, _i, out: captured[label].append(out.detach().flatten(1).clone())
+
+    hooks = [m.register_forward_hook(keep(label)) for label, m in modules.items()]
     device = next(model.parameters()).device
     try:
         with evaluating(model), torch.no_grad():  # no dropout: x_i and x̃_i must differ only by the mask
-            for start in range(0, images.shape[0], batch_size):
+            for start in tqdm(range(0, images.shape[0], batch_size), desc="features", leave=False,
+                              disable=not progress):
                 batch = images[start:start + batch_size]
                 # Pad the last batch to full size: the same image then goes through the same kernels whatever its
                 # position, so unchanged pixels give bit-identical activations (ε = 0 exactly, not rounding noise).

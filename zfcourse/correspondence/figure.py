@@ -23,7 +23,8 @@ def plot_masks(images: torch.Tensor, keypoints, size: int, boxes=None, parts: di
     Returns the figure.
 
     Example:
-        >>> fig = plot_masks(torch.zeros(2, 3, 32, 32), [{"right_eye": (8, 8), "left_eye": (20, 8), "nose": (14, 20)}] * 2, 5)
+        >>> kps = [{"right_eye": (8, 8), "left_eye": (20, 8), "nose": (14, 20)}] * 2
+        >>> fig = plot_masks(torch.zeros(2, 3, 32, 32), kps, 5)
     """
     to_display = to_display or (lambda x: (x + 128.0).clamp(0, 255) / 255.0)
     columns = {"Original": images}

@@ -1,4 +1,5 @@
-"""Masking the same part in every image (§4.3, Fig. 8): a square centred on a keypoint, or at a random place on the object.
+"""Masking the same part in every image (§4.3, Fig. 8): a square centred on a keypoint, or at a random place on the
+object.
 
 Coordinates are pixels with (0, 0) the centre of the top-left pixel, x to the right and y down (matplotlib's ``imshow``
 and PIL's drawing convention): the pixel in row r, column c covers [c − ½, c + ½) × [r − ½, r + ½). A square of side
@@ -141,7 +142,8 @@ def random_centers(boxes, n_draws: int, generator: torch.Generator | None = None
     return boxes[:, :2] + u * (boxes[:, 2:] - boxes[:, :2])
 
 
-def mask_random(images: torch.Tensor, boxes, size: int, n_draws: int = 1, fill=0.0, seed: int = 0) -> list[torch.Tensor]:
+def mask_random(images: torch.Tensor, boxes, size: int, n_draws: int = 1, fill=0.0,
+                seed: int = 0) -> list[torch.Tensor]:
     """The "Random" row of Table 1 (§4.3): ``n_draws`` masked copies of ``images``, each with a ``size``×``size`` square
     at an independent uniformly random place inside each image's object box (see :func:`random_centers`).
 

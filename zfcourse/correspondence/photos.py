@@ -77,7 +77,8 @@ def dog_photos(folder=None, n: int = 5, root=None, download: bool = True) -> lis
     for label in sorted(first)[:n]:
         src = Path(first[label])
         copyfile(src, folder / f"{ds.class_names[label].replace(' ', '_')}{src.suffix.lower()}")
-    print(f"zfcourse: copied {min(n, len(first))} Imagewoof dog photos into {folder}; put your own photos there instead")
+    print(f"zfcourse: copied {min(n, len(first))} Imagewoof dog photos into {folder}; "
+          "put your own photos there instead")
     return sorted(p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 

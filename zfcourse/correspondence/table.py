@@ -64,8 +64,10 @@ class CorrespondenceTable:
     def __str__(self) -> str:
         head = (f"Table 1 (§4.3), mean feature sign change Δ: {self.n_images} images, {self.size}×{self.size} masks, "
                 f"random = {self.n_random} draws\n± = {self.spread_label}\n")
-        width, first = max(15, *(len(layer) + 8 for layer in self.layers)), max(11, *(len(row) + 1 for row in self.rows))
-        lines = [f"{'':<{first}}" + "".join(f"{layer + ' ours':<{width}}{layer + ' paper':<{width}}" for layer in self.layers)]
+        width = max(15, *(len(layer) + 8 for layer in self.layers))
+        first = max(11, *(len(row) + 1 for row in self.rows))
+        lines = [f"{'':<{first}}" + "".join(f"{layer + ' ours':<{width}}{layer + ' paper':<{width}}"
+                                            for layer in self.layers)]
         for row in self.rows:
             cells = []
             for layer in self.layers:
@@ -101,7 +103,7 @@ def _pair_values(eps: torch.Tensor) -> torch.Tensor:
 
 def correspondence_table(model: nn.Module, images: torch.Tensor, keypoints, boxes=None, *, size: int = 15,
                          parts: dict = PARTS, layers: dict = LAYERS, n_random: int = 10, fill=0.0, seed: int = 0,
-                         batch_size: int = 64) -> CorrespondenceTable:
+                         batch_size: int = 64, progress: bool = True) -> CorrespondenceTable:
     """Table 1 (§4.3): for each part, mask it in every image, take ε_i^l = x_i^l − x̃_i^l at each layer and report
     Δ_l = mean_{i≠j} δ(sign ε_i^l, sign ε_j^l) ± the spread over image pairs; the "Random" row masks squares of the same
     size at independent random places inside each object's box, ``n_random`` times.
@@ -117,11 +119,14 @@ def correspondence_table(model: nn.Module, images: torch.Tensor, keypoints, boxe
         n_random: number of independent random draws for the "Random" row.
         fill: mask value, a number or a (3,) tensor (0 = the mean's grey, as in the occlusion chapter).
         seed: seeds the random positions.
+        batch_size: images per forward pass.
+        progress: a progress bar over the forward passes (originals, every masked copy and every random draw).
 
     Example:
         >>> from zfcourse.models import course_model
         >>> kps = [{"right_eye": (40, 50), "left_eye": (70, 50), "nose": (56, 70)}] * 3
-        >>> t = correspondence_table(course_model(), torch.randn(3, 3, 112, 112), kps, [(20, 20, 90, 90)] * 3, n_random=2)
+        >>> boxes = [(20, 20, 90, 90)] * 3
+        >>> t = correspondence_table(course_model(), torch.randn(3, 3, 112, 112), kps, boxes, n_random=2)
         >>> t.rows
         ('Right eye', 'Left eye', 'Nose', 'Random')
     """
@@ -143,7 +148,8 @@ def correspondence_table(model: nn.Module, images: torch.Tensor, keypoints, boxe
         draws = mask_random(images, boxes, size, n_random, fill, seed)
     # One pass over originals and every masked copy: equal batches give bit-identical activations where pixels agree.
     stack = torch.cat([images, *variants.values(), *draws])
-    feats = {label: f.view(-1, n, f.shape[1]) for label, f in layer_features(model, stack, layers, batch_size).items()}
+    feats = {label: f.view(-1, n, f.shape[1]) for label, f in layer_features(model, stack, layers, batch_size,
+                                                                                     progress).items()}
     rows = tuple(variants) + ((RANDOM,) if draws else ())
     mean, spread, pairs, per_draw, chance, changed = {}, {}, {}, {}, {}, {}
     for label, f in feats.items():

@@ -9,7 +9,8 @@ here apply the paper's preprocessing to any of the datasets a learner can realis
   :func:`caltech101`, :func:`caltech256`, :func:`oxford_pets`.
 
 Downloads happen only with ``download=True`` and go to the per-user cache :func:`cache_dir` (``$ZFCOURSE_CACHE``,
-else ``$XDG_CACHE_HOME/zfcourse``, else ``~/.cache/zfcourse``), never into the repository or the installed package. A missing dataset raises ``FileNotFoundError`` naming ``root``
+else ``$XDG_CACHE_HOME/zfcourse``, else ``~/.cache/zfcourse``), never into the repository or the installed package.
+A missing dataset raises ``FileNotFoundError`` naming ``root``
 and the layout expected; :func:`zfcourse.data.load_source` turns that into a fallback to the embedded world.
 """
 from __future__ import annotations

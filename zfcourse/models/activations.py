@@ -40,7 +40,8 @@ def min_input_size(model: nn.Module, limit: int = 4096) -> int | None:
     return None
 
 
-def check_images(images, model: nn.Module | None = None, name: str = "images", same_device: bool = True) -> torch.Tensor:
+def check_images(images, model: nn.Module | None = None, name: str = "images",
+                 same_device: bool = True) -> torch.Tensor:
     """Check a batch at a public boundary and return it; every failure is a TypeError/ValueError naming ``name``.
 
     Expected: a (B, 3, H, W) floating-point tensor with B ≥ 1 and only finite values. With a ``model``: its parameters'
@@ -102,7 +103,8 @@ def activations(model: nn.Module, images: torch.Tensor, layers=None) -> "Ordered
     targets = [resolve(model, n) for n in names]
     found, hooks = {}, []
     for full, module in targets:
-        hooks.append(module.register_forward_hook(lambda m, i, o, full=full: found.__setitem__(full, o.detach().clone())))
+        hooks.append(module.register_forward_hook(
+            lambda m, i, o, full=full: found.__setitem__(full, o.detach().clone())))
     try:
         with evaluating(model):
             model(images)

@@ -22,6 +22,7 @@ from .schedule import FIG4_EPOCHS, PAPER_EPOCHS, plateau_annealer, snapshot_epoc
 from .snapshots import list_snapshots, load_snapshot, save_snapshot
 
 __all__ = ["TrainConfig", "train", "scaled_init_", "evaluate", "clip_filter_rms_", "filter_rms", "filter_rms_by_layer",
-           "conv_layers", "PAPER_RADIUS", "plateau_annealer", "snapshot_epochs", "FIG4_EPOCHS", "PAPER_EPOCHS", "epoch_batches", "save_atomic",
+           "conv_layers", "PAPER_RADIUS", "plateau_annealer", "snapshot_epochs", "FIG4_EPOCHS", "PAPER_EPOCHS",
+           "epoch_batches", "save_atomic",
            "load_checkpoint", "CheckpointError", "check_finite", "verify_file", "write_manifest", "newest_checkpoint",
            "write_json", "save_snapshot", "load_snapshot", "list_snapshots"]

@@ -135,7 +135,8 @@ def check_finite(obj, path: str | os.PathLike, prefix: str = "") -> None:
             bad = int((~torch.isfinite(obj)).sum())
             if bad:
                 raise CheckpointError(f"path: {path}: tensor {prefix or '(top level)'!r} holds {bad} non-finite "
-                                      f"value{'s' if bad > 1 else ''} (NaN or inf) of {obj.numel()}; the file is damaged "
+                                      f"value{'s' if bad > 1 else ''} (NaN or inf) of {obj.numel()}; the file is "
+                                      "damaged "
                                       "or the run diverged. Use another checkpoint or retrain.")
     elif isinstance(obj, dict):
         for k, v in obj.items():

@@ -52,11 +52,13 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m zfcourse train", formatter_class=_Defaults,
                                 description="Train on the embedded world with SGD, feature scale clipping and "
                                             "plateau annealing (Zeiler & Fergus 2014, §3).")
-    p.add_argument("--out", required=True, help="output folder (checkpoints, history.json, snapshots/, model.pt, run.json)")
+    p.add_argument("--out", required=True,
+                   help="output folder (checkpoints, history.json, snapshots/, model.pt, run.json)")
     p.add_argument("--arch", choices=ARCHS, default="course",
                    help="course: Fig. 3 at width 0.25 on 112² (CPU-sized); zfnet: Fig. 3; krizhevsky: §4.1's baseline")
     p.add_argument("--width", type=float, default=None,
-                   help="zfnet/krizhevsky: multiplier of every layer's maps and units (1.0 = the paper's; default 1.0). "
+                   help="zfnet/krizhevsky: multiplier of every layer's maps and units (1.0 = the paper's; "
+                        "default 1.0). "
                         f"The course model's width is fixed at {COURSE_WIDTH}")
     p.add_argument("--input-size", type=int, default=EMBEDDED_CROP,
                    help="the model's input side; the embedded world's 112² crops are resized to it")
@@ -78,7 +80,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
     p.add_argument("--no-bf16", action="store_true", help="no bfloat16 autocast on CUDA")
     p.add_argument("--no-channels-last", action="store_true", help="no channels_last on CUDA")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its newest complete checkpoint")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --out from its newest complete checkpoint")
     p.add_argument("--overwrite", action="store_true", help="start afresh in an --out that holds a run, deleting it")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p

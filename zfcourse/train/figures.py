@@ -75,7 +75,8 @@ def plot_filters(weights: dict, ncols: int = 12, common_scale: bool = True, size
 def rms_table(history: dict, layer: str = "conv1") -> np.ndarray:
     """(epochs, filters) array of per-filter RMS after each epoch from ``history['filter_rms'][layer]``."""
     if layer not in history.get("filter_rms", {}):
-        raise KeyError(f"layer: no filter RMS recorded for {layer!r}; recorded: {sorted(history.get('filter_rms', {}))}")
+        raise KeyError(f"layer: no filter RMS recorded for {layer!r}; "
+                       f"recorded: {sorted(history.get('filter_rms', {}))}")
     return np.asarray(history["filter_rms"][layer], dtype=np.float64)
 
 

@@ -1,4 +1,5 @@
-"""Initialisation for training the *narrow* course model: §3's N(0, 0.01²) where it works, a fan-in scale where it does not.
+"""Initialisation for training the *narrow* course model: §3's N(0, 0.01²) where it works, a fan-in scale where it
+does not.
 
 §3 initialises every weight from N(0, 10⁻²) and every bias to 0 (:class:`zfcourse.models.ZFNet` does exactly that).
 A layer with fan-in n multiplies the spread of its input by about σ·√n, halved again in energy by the ReLU, so with

@@ -42,7 +42,8 @@ from .ddp import Distributed, all_gather, all_sum, barrier, init_distributed, lo
 from .schedule import plateau_annealer, snapshot_epochs
 from .snapshots import save_snapshot
 
-CHECKPOINT, PREVIOUS, HISTORY, FINAL, RUN = "checkpoint.pt", "checkpoint.prev.pt", "history.json", "model.pt", "run.json"
+CHECKPOINT, PREVIOUS, HISTORY = "checkpoint.pt", "checkpoint.prev.pt", "history.json"
+FINAL, RUN = "model.pt", "run.json"
 LEGACY_NEW = "checkpoint.pt.new"  # written by earlier versions between their two renames; may hold the newest epoch
 _REQUIRED = ("format", "epoch", "model", "optimizer", "scheduler", "rng", "config", "history")
 
@@ -299,12 +300,14 @@ def stale_temporaries(out_dir: str | os.PathLike) -> list[Path]:
                   for p in folder.glob(".*.tmp") if p.is_file())
 
 
-def prepare_out_dir(out_dir: str | os.PathLike, resume: bool = False, overwrite: bool = False, main: bool = True) -> None:
+def prepare_out_dir(out_dir: str | os.PathLike, resume: bool = False, overwrite: bool = False,
+                    main: bool = True) -> None:
     """Check and tidy ``out_dir`` before a run writes into it.
 
     A folder holding a run (:func:`run_files`) is refused unless ``resume`` or ``overwrite``; with ``overwrite`` that
     run's files (and run.json, the manifest) are deleted. Stale temporary files are removed in every case. A manifest
-    (``MANIFEST.sha256``) is removed whenever the run will change the files it describes. Only ``main`` (rank 0) deletes.
+    (``MANIFEST.sha256``) is removed whenever the run will change the files it describes. Only ``main`` (rank 0)
+    deletes.
 
     Raises:
         FileExistsError: the folder holds a run and neither ``resume`` nor ``overwrite`` is set; the message names it.
@@ -392,16 +395,18 @@ def rotate_and_save(out: Path, state: dict, keep_current: bool = True) -> None:
 
 @torch.no_grad()
 def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 256, device: str | torch.device | None = None,
-             ctx: Distributed = Distributed()) -> tuple[float, float]:
+             ctx: Distributed | None = None) -> tuple[float, float]:
     """Mean cross-entropy and top-1 accuracy of ``model`` on ``dataset`` (eval mode: no dropout).
 
     loss = (1/N) Σ_i −log softmax(f(x_i))_{y_i},  acc = (1/N) Σ_i [argmax f(x_i) = y_i]. Under DDP each rank takes
-    every W-th image and the sums are all-reduced, so every rank returns the same numbers.
+    every W-th image and the sums are all-reduced, so every rank returns the same numbers (``ctx``: this process's
+    place in a torchrun group; default one process).
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size: expected a positive integer, got {batch_size!r}")
     if dataset is None or len(dataset) == 0:
         raise ValueError("dataset: expected a non-empty dataset of (image, label) items, got an empty one")
+    ctx = ctx if ctx is not None else Distributed()
     device = torch.device(device) if device is not None else next(model.parameters()).device
     with evaluating(model):
         indices = list(range(ctx.rank, len(dataset), ctx.world_size))
