@@ -332,3 +332,16 @@ def test_a_stand_in_says_how_long_it_takes_before_it_starts_and_is_named_when_re
     assert (out / "model.pt").is_file() and json.loads((out / "run.json").read_text())["settings"]["train_size"] == 24
     assert train_stand_in(out, tiny, cfg, "course model") == out
     assert capsys.readouterr().out.startswith(f"zfcourse: using the stand-in course model trained earlier into {out}")
+
+
+@pytest.mark.parametrize("content, pattern", [(b"text, not weights", r"is not a readable checkpoint"),
+                                              (None, r"tensor 'features.0.weight' holds 2 non-finite")])
+def test_pretrained_weights_from_a_bad_file_name_the_argument_and_the_file(tmp_path, content, pattern):
+    from zfcourse.data import pretrained
+    path = tmp_path / "alexnet.pt"
+    if content is None:
+        torch.save({"features.0.weight": torch.full((2, 2), float("nan")).fill_diagonal_(0)}, path)
+    else:
+        path.write_bytes(content)
+    with pytest.raises(ValueError, match=f"^weights_path: path: .*alexnet.pt.*{pattern}"):
+        pretrained("alexnet", weights_path=path)

@@ -13,6 +13,8 @@ import torch
 import torchvision
 from torch import nn
 
+from ..train.checkpoint import CheckpointError, load_checkpoint
+
 PRETRAINED_NAMES = ("alexnet", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn")
 
 
@@ -34,7 +36,8 @@ def pretrained(name: str = "alexnet", weights_path=None, download: bool = True, 
 
     Raises:
         FileNotFoundError: ``weights_path`` does not exist, or the weights are not cached and ``download`` is False.
-        ValueError: ``name`` is not a supported model, or the state dict does not fit it.
+        ValueError: ``name`` is not a supported model, the file is not a readable state dict (or holds NaN/inf), or
+            the state dict does not fit the model.
     """
     if name not in PRETRAINED_NAMES:
         raise ValueError(f"name: expected one of {PRETRAINED_NAMES}, got {name!r}")
@@ -43,15 +46,21 @@ def pretrained(name: str = "alexnet", weights_path=None, download: bool = True, 
         path = Path(weights_path).expanduser()
         if not path.is_file():
             raise FileNotFoundError(f"weights_path: no file {path}")
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        if isinstance(state, dict):
-            state = state.get("state_dict", state.get("model", state))
+        try:
+            state = load_checkpoint(path)  # weights_only; NaN/inf tensors refused, naming the file and the tensor
+        except CheckpointError as err:
+            raise ValueError(f"weights_path: {err}") from err
+        state = state.get("state_dict", state.get("model", state))
     else:
         weights = torchvision.models.get_model_weights(name).DEFAULT
         if not download and not _cached_weights_file(weights).is_file():
             raise FileNotFoundError(f"weights_path: none given and {name}'s torchvision weights are not in "
                                     f"{_cached_weights_file(weights).parent}; pass download=True or a local file")
-        state = weights.get_state_dict(progress=progress)
+        try:
+            state = weights.get_state_dict(progress=progress)
+        except (RuntimeError, EOFError, ValueError, KeyError) as err:  # a damaged file in torch.hub's cache
+            raise ValueError(f"weights_path: torchvision's {name} weights at {_cached_weights_file(weights)} are "
+                             f"unreadable ({str(err)[:120]}); delete that file to download them again") from err
     try:
         model.load_state_dict(state)
     except (RuntimeError, TypeError, AttributeError) as e:

@@ -169,7 +169,7 @@ def main(argv=None) -> dict:
     Ctrl-C prints one line saying how to resume, then re-raises KeyboardInterrupt (``python -m zfcourse`` turns it
     into exit status 130 without a traceback)."""
     from ..data import NUM_CLASSES, EmbeddedDataset
-    from ..environment import choose_device
+    from ..environment import choose_device, seed_everything
 
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
@@ -187,7 +187,7 @@ def main(argv=None) -> dict:
     if args.resume:
         check_resume(out, args)
     device = torch.device(args.device) if args.device else choose_device(None)
-    torch.manual_seed(args.seed)  # the model's §3 initialisation
+    seed_everything(args.seed)  # the model's §3 initialisation (torch's generator, as for every run so far)
     model = build_model(args.arch, NUM_CLASSES, args.width, args.input_size)
     if args.init == "scaled":
         scaled_init_(model)
