@@ -55,7 +55,8 @@ def test_occluder_over_ignored_pixels_changes_nothing(model, image):
             return self.net(torch.cat([x[..., :56], torch.zeros_like(x[..., 56:])], -1))
 
     wrapper = LeftHalf(model)
-    maps = occlusion_maps(wrapper, image, target=0, size=16, stride=8)
+    with pytest.warns(UserWarning, match="method='full'"):  # no `features` to recompute in windows
+        maps = occlusion_maps(wrapper, image, target=0, size=16, stride=8)
     assert wrapper.training and not model.training  # each module's own mode is restored
     right = maps.xs >= 56
     torch.testing.assert_close(maps.prob[:, right], torch.full_like(maps.prob[:, right], maps.unoccluded_prob))
@@ -103,11 +104,24 @@ def test_positions_feature_map_choice_and_training_mode(model, image):
     (dict(size=113), "size"), (dict(size=0), "size"), (dict(stride=0), "stride"), (dict(target=10), "target"),
     (dict(target=-1), "target"), (dict(image=torch.zeros(1, 3, 112, 112)), "image"),
     (dict(image=torch.zeros(3, 100, 100)), "image"), (dict(fill=torch.zeros(2)), "fill"),
-    (dict(batch_size=0), "batch_size"), (dict(feature_map=999), "feature_map")])
+    (dict(batch_size=0), "batch_size"), (dict(feature_map=999), "feature_map"),
+    (dict(image=torch.full((3, 112, 112), float("nan"))), "image"),
+    (dict(image=torch.zeros(3, 112, 112).index_fill_(1, torch.tensor([5]), float("inf"))), "image"),
+    (dict(image=torch.zeros(3, 112, 112, dtype=torch.uint8)), "image"), (dict(image=torch.zeros(3, 0, 0)), "image"),
+    (dict(fill=float("nan")), "fill"), (dict(method="fast"), "method")])
 def test_bad_input_names_the_argument(model, kwargs, name):
     args = dict(image=torch.zeros(3, 112, 112), target=0, size=16, stride=8) | kwargs
     with pytest.raises(ValueError, match=f"^{name}:"):
         occlusion_maps(model, **args)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16])
+def test_other_float_images_are_cast_to_the_model(model, image, dtype):
+    ref = occlusion_maps(model, image, 3, size=32, stride=40)
+    maps = occlusion_maps(model, image.to(dtype), 3, size=32, stride=40)
+    assert maps.prob.dtype == torch.float32
+    tol = 1e-5 if dtype == torch.float64 else 2e-2  # float16 rounds the image itself
+    torch.testing.assert_close(maps.prob, ref.prob, atol=tol, rtol=tol)
 
 
 def test_bad_layer_lists_valid_names(model):
@@ -170,6 +184,6 @@ def test_drop_share_on_a_model_that_only_sees_a_box(model, image):
             keep[..., 40:72, 40:72] = 1
             return self.net(x * keep)
 
-    maps = occlusion_maps(Box(model), image, target=1, size=16, stride=8, layer=None)
+    maps = occlusion_maps(Box(model), image, target=1, size=16, stride=8, layer=None, method="full")
     share = drop_share(maps, (24, 24, 88, 88))  # every occluder that changes anything overlaps this box
     assert share.inside == pytest.approx(1.0, abs=1e-3) and share.chance < 0.5  # float noise elsewhere only
