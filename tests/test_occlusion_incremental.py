@@ -218,3 +218,8 @@ def test_changed_regions_bad_input(kwargs, name):
     args = dict(size=16, y=0, x=0) | kwargs
     with pytest.raises(ValueError, match=f"^{name}:"):
         changed_regions(course_model(), **args)
+
+
+def test_an_image_too_small_for_the_model_names_the_image():
+    with pytest.raises(ValueError, match=r"^image: the model cannot run on a \(3, 40, 40\) image"):
+        occlusion_maps(torchvision_model("alexnet"), torch.zeros(3, 40, 40), 0, 8, 8, layer="features.10")

@@ -188,6 +188,8 @@ def occlusion_maps(model: nn.Module, image: torch.Tensor, target: int, size: int
                 plan = Plan(model, image, size, ys, xs, layer)
             except Unsupported as e:
                 why = str(e)
+            except RuntimeError as e:  # e.g. an image too small for the layers: the full pass below says so
+                why = f"its layer-by-layer pass failed ({e})"
         hook = module.register_forward_hook(lambda m, i, out: totals.append(_totals(out))) if module else None
         try:
             try:
@@ -217,8 +219,9 @@ def occlusion_maps(model: nn.Module, image: torch.Tensor, target: int, size: int
                 if method == "auto" and done > 0.9 * cost:  # the windows would cover nearly everything
                     plan = None
             if plan is not None:
-                hook.remove() if hook is not None else None
-                hook = None
+                if hook is not None:  # the windows go through the layers by hand; the hook would see windows
+                    hook.remove()
+                    hook = None
                 runs = ((torch.tensor(iy)[:, None].expand(-1, len(ix)).flatten(),
                          torch.tensor(ix)[None, :].expand(len(iy), -1).flatten(),
                          *plan.run(iy, ix, fill.flatten(), feature_map)) for iy, ix in batches)
