@@ -37,7 +37,10 @@ def timed(fn, repeats: int, sync) -> tuple[float, list[float]]:
     fn()                                                          # warm-up
     ts = []
     for _ in range(repeats):
-        sync(); start = time.perf_counter(); fn(); sync()
+        sync()
+        start = time.perf_counter()
+        fn()
+        sync()
         ts.append(time.perf_counter() - start)
     return statistics.median(ts), ts
 
@@ -57,9 +60,10 @@ def main() -> None:
     for n, d in ((5, 43264), (5, 4096), (50, 43264)):
         eps = (torch.randn(n, d, generator=g) * (torch.rand(n, d, generator=g) < 0.1)).to(device)
         assert abs(delta(eps) - delta_loop(eps)) < 1e-12
-        fast, _ = timed(lambda: delta(eps), args.repeats, sync)
-        slow, _ = timed(lambda: delta_loop(eps), args.repeats, sync)
-        print(f"Δ  N={n:3d} D={d:6d}: delta {fast * 1e3:8.2f} ms   pair loop {slow * 1e3:8.2f} ms   ({slow / fast:5.1f}×)")
+        fast, _ = timed(lambda e=eps: delta(e), args.repeats, sync)
+        slow, _ = timed(lambda e=eps: delta_loop(e), args.repeats, sync)
+        print(f"Δ  N={n:3d} D={d:6d}: delta {fast * 1e3:8.2f} ms   "
+              f"pair loop {slow * 1e3:8.2f} ms   ({slow / fast:5.1f}×)")
     faces = probe_set("fig8_faces")
     x = faces.inputs(embedded_preprocess()).to(device)
     kps, boxes = [a.keypoints for a in faces.annotations], [a.box for a in faces.annotations]

@@ -97,10 +97,7 @@ net.features.conv1.weight.data = None     # a model's attribute, not a module's
 
 # Chapters whose remaining deep imports need names their subpackage does not export yet. strict: once the exports
 # land and the chapter's imports are fixed, the xfail turns into a failure that says to drop the entry.
-PENDING = {"03_training": "zfcourse.train to export plot_history, plot_filters, plot_filter_rms, dominance, "
-                          "ten_crop_accuracy, final_conv, load_history, noclip_run; zfcourse.data plot_annotated, "
-                          "plot_ten_crops",
-           "07_occlusion": "zfcourse.occlusion to export centre_extent"}
+PENDING: dict[str, str] = {}  # chapter → what it waits for, while an export is missing
 
 
 @pytest.mark.parametrize("notebook", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=PENDING[n.stem]))

@@ -1,7 +1,6 @@
 """Transfer on the embedded world v2 (§5.2): held-out classes never reach pre-training, and the whole pipeline —
 frozen features at the paper's layers, few-shot splits, linear probes — runs on held-out renders."""
 import numpy as np
-import pytest
 import torch
 
 from zfcourse.data.families import CLASS_NAMES, HELDOUT_NAMES
@@ -36,7 +35,7 @@ def test_pipeline_on_held_out_renders():
     model = ablated("zf", width=0.125, input_size=168, num_classes=len(CLASS_NAMES), fc_width=64)
     held = WorldDataset("heldout", size=3 * len(HELDOUT_NAMES), preprocess=PLAIN)   # 3 images per class
     layers = paper_layers(model)
-    feats = extract_layers(model, held, [layers[l] for l in (1, 5, 7)], pool="max", batch_size=16, progress=False)
+    feats = extract_layers(model, held, [layers[k] for k in (1, 5, 7)], pool="max", batch_size=16, progress=False)
     assert [f.shape for f in feats.values()] == [(48, 12), (48, 32), (48, 64)]
     targets = held.labels.numpy()
     splits = few_shot_splits(targets, 2, n_splits=2, max_test=1)

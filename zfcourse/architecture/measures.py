@@ -186,8 +186,8 @@ def filter_power(weight, n_fft: int | None = None) -> tuple[torch.Tensor, torch.
         P_j(f_y, f_x) = Σ_c |DFT_{n_fft}(W[j, c])(f_y, f_x)|²,   f = k / n_fft cycles/pixel, k = −n_fft/2 … n_fft/2 − 1,
 
     the filter zero-padded to n_fft × n_fft (default max(64, 4k)). By Parseval Σ_f P_j(f) = n_fft² · Σ_i W[j]_i²:
-    the spectrum redistributes the filter's energy over frequencies. Returns ``(freqs (n_fft,), power (C, n_fft, n_fft))`` in
-    ``torch.fft.fftfreq`` order (unshifted).
+    the spectrum redistributes the filter's energy over frequencies. Returns
+    ``(freqs (n_fft,), power (C, n_fft, n_fft))`` in ``torch.fft.fftfreq`` order (unshifted).
     """
     w, _ = _weight_and_stride(weight, None)
     k = max(w.shape[-2:])
@@ -360,7 +360,8 @@ def shift_sensitivity(model: nn.Module, images: torch.Tensor, layer: str | int |
         a = activations(model, crops.to(device), [name])[name].float().cpu()
         full = a.flatten(1)
         mean = a.flatten(2).mean(2) if a.dim() == 4 else full  # per-map spatial means (C,) per window
-        rel = lambda v: ((v[1:] - v[0]).norm(dim=1) / v[0].norm().clamp_min(1e-12)).view(len(shifts), len(directions))
+        def rel(v):
+            return ((v[1:] - v[0]).norm(dim=1) / v[0].norm().clamp_min(1e-12)).view(len(shifts), len(directions))
         change.append(rel(full).mean(1))
         pooled.append(rel(mean).mean(1))
     return ShiftSensitivity(name, torch.tensor(shifts), directions, torch.stack(change), torch.stack(pooled))

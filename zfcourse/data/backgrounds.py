@@ -2,7 +2,8 @@
 
 ImageNet objects sit on clutter, and the paper's visualisations show layer-1/2 filters picking up edges and textures
 everywhere (§4, Fig. 2). So the background is never flat: one of smooth colour noise, oriented stripes or a
-checkerboard, then a few random blobs, then fine pixel noise over both. Colours are muted (lower saturation than the objects)
+checkerboard, then a few random blobs, then fine pixel noise over both. Colours are muted (lower saturation than
+the objects)
 so the object remains the most salient thing, as in a typical ImageNet photo, but the model cannot classify from
 "any colourful pixel". The per-pixel work is done by PIL in C (palettes, bilinear resize, ImageChops.add); numpy only
 builds 128×128 index maps from outer sums.
@@ -62,7 +63,8 @@ def _stripes(rng: np.random.Generator, size: int) -> Image.Image:
     r = _RAMP[:size]
     # phase in 1/64 of a period, as an outer sum of a row and a column term; a 64-entry table of the sinusoid
     # turns it into levels without evaluating sin per pixel
-    phase = (r * (64 * math.cos(a) / period))[None, :] + (r * (64 * math.sin(a) / period) + rng.uniform(0, 64) + 4096)[:, None]
+    phase = ((r * (64 * math.cos(a) / period))[None, :]
+             + (r * (64 * math.sin(a) / period) + rng.uniform(0, 64) + 4096)[:, None])
     wave = np.round((0.5 + 0.5 * np.sin(np.arange(64) * (2 * math.pi / 64))) * (_LEVELS - 1)).astype(np.uint8)
     return _two_colour(rng, wave[phase.astype(np.intp) & 63])
 

@@ -98,7 +98,8 @@ class Pen:
         # The box grows even for omitted parts: it describes where the object *is*, not what happened to be drawn.
         # Lines are padded by half their width: the four corners of each point's pad square stand in for the stroke.
         if pad:
-            img_pts = (img_pts[:, None, :] + np.array([[-pad, -pad], [pad, pad], [-pad, pad], [pad, -pad]])).reshape(-1, 2)
+            corners = np.array([[-pad, -pad], [pad, pad], [-pad, pad], [pad, -pad]])
+            img_pts = (img_pts[:, None, :] + corners).reshape(-1, 2)
         self._extent.append(img_pts)
 
     # --- primitives (all in unit-frame coordinates) --------------------------------------------------------------

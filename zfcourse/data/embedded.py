@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from .annotation import Annotation
 from .classes import CLASS_NAMES, NUM_CLASSES
-from .preprocess import Preprocess, mean_image
+from .preprocess import Preprocess
 from .scenes import IMAGE_SIZE, label_of, render
 
 CROP_SIZE = 112  # the model's input side: the paper's 224, halved

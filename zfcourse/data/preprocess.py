@@ -133,7 +133,8 @@ class Preprocess:
 
 
 def mean_image(images) -> torch.Tensor:
-    """Per-pixel mean (3, H, W), float32 on the 0–255 scale, of uint8 images (N, H, W, 3) numpy or (N, 3, H, W) tensor."""
+    """Per-pixel mean (3, H, W), float32 on the 0–255 scale, of uint8 images: numpy (N, H, W, 3) or tensor
+    (N, 3, H, W)."""
     x, _ = _as_nchw_uint8(images)
     return x.double().mean(0).float()
 

@@ -72,7 +72,7 @@ def plot_ten_crops(image, crop: int, display=None, size: float = 1.25):
     ax = fig.add_subplot(grid[:, 0])
     ax.imshow(show(image))
     colours = plt.cm.tab10(np.arange(5))
-    for (y, x, flipped), c in zip(boxes[:5], colours):
+    for (y, x, _flipped), c in zip(boxes[:5], colours):
         ax.add_patch(Rectangle((x - 0.5, y - 0.5), crop, crop, fill=False, edgecolor=c, linewidth=1.5))
     ax.set_title(f"{image.shape[0]}×{image.shape[1]} image, five {crop}×{crop} windows", fontsize=8)
     ax.axis("off")

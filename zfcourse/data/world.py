@@ -304,7 +304,7 @@ def compose(main: Placement, distractors=(), seed: int = 0, index: int = 0, size
     if context in ("road", "water"):
         y = main.centre[1] + main.scale * (0.55 if context == "road" else 0.35)
         _draw_band(context, bg_rng, draw, size, y, band_ids, None)
-    objects, drawn, looks = [], [], {}
+    objects, looks = [], {}
     everything = list(distractors) + [main] + list(extra_labelled)
     main_at = len(distractors)
     ann = None

@@ -11,7 +11,8 @@ import torch
 from ..plots import to_image
 from .measure import KINDS
 
-AXIS = {"translation": "vertical translation (input pixels)", "scale": "scale (ratio)", "rotation": "rotation (degrees)"}
+AXIS = {"translation": "vertical translation (input pixels)", "scale": "scale (ratio)",
+        "rotation": "rotation (degrees)"}
 
 
 def layer_label(name: str) -> str:

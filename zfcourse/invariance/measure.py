@@ -447,7 +447,8 @@ def population_invariance(model: nn.Module, canvases, kind: str, targets=None, a
                                layers, view, pad, batch_size, keep_images=False)
             for i in tqdm(range(n), desc=f"{kind} ({label or 'images'})", disable=not progress, leave=False)]
     first = runs[0]
-    stack = lambda attr: {k: torch.stack([getattr(r, attr)[k] for r in runs]) for k in first.layers}
+    def stack(attr):
+        return {k: torch.stack([getattr(r, attr)[k] for r in runs]) for k in first.layers}
     p_true = None if targets is None else torch.stack([r.p_true for r in runs])
     return PopulationCurves(kind, first.amounts, first.unit, stack("relative"), stack("distance"), p_true, label)
 
@@ -523,8 +524,11 @@ def symmetry_check(angles, distance, order: int, tolerance: float | None = None,
     tol = float(gaps.max()) if tolerance is None else float(tolerance)
     is_min = (d <= d.roll(1)) & (d <= d.roll(-1)) & (a != 0)
     minima = a[is_min].tolist()
-    circ = lambda x, y: min(abs(x - y) % 360, 360 - abs(x - y) % 360)
-    nearest = lambda t: int(torch.tensor([circ(float(v), t) for v in a]).argmin())
+    def circ(x, y):
+        return min(abs(x - y) % 360, 360 - abs(x - y) % 360)
+
+    def nearest(t):
+        return int(torch.tensor([circ(float(v), t) for v in a]).argmin())
     expected = [k * 360 / order for k in range(1, order)]
     halfway = [(k + 0.5) * 360 / order for k in range(order)]
     hits = [any(circ(m, e) <= tol + 1e-9 for m in minima) for e in expected]

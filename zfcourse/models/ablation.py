@@ -75,7 +75,8 @@ def ablated(base: str = "zf", width: float = 1.0, input_size: int = 224, num_cla
     if conv_widths is not None:
         widths = list(conv_widths)
         if len(widths) != 5 or not all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in widths):
-            raise ValueError(f"conv_widths: expected five positive integers (maps of conv1..conv5), got {conv_widths!r}")
+            raise ValueError("conv_widths: expected five positive integers (maps of conv1..conv5), "
+                             f"got {conv_widths!r}")
         convs = [(w, k, s, p) for w, (_, k, s, p) in zip(widths, convs)]
     fc = max(1, round(FC_UNITS * width)) if fc_width is None else fc_width
     if isinstance(fc, bool) or not isinstance(fc, int) or fc < 1:

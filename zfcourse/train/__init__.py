@@ -20,9 +20,13 @@ from .init import scaled_init_
 from .loop import TrainConfig, epoch_batches, evaluate, newest_checkpoint, train, write_json
 from .schedule import FIG4_EPOCHS, PAPER_EPOCHS, plateau_annealer, snapshot_epochs
 from .snapshots import list_snapshots, load_snapshot, save_snapshot
+from .tencrop import ten_crop_accuracy
+from .figures import dominance, plot_filter_rms, plot_filters, plot_history
+from .runs import final_conv, load_history, noclip_run
 
 __all__ = ["TrainConfig", "train", "scaled_init_", "evaluate", "clip_filter_rms_", "filter_rms", "filter_rms_by_layer",
            "conv_layers", "PAPER_RADIUS", "plateau_annealer", "snapshot_epochs", "FIG4_EPOCHS", "PAPER_EPOCHS",
            "epoch_batches", "save_atomic",
            "load_checkpoint", "CheckpointError", "check_finite", "verify_file", "write_manifest", "newest_checkpoint",
-           "write_json", "save_snapshot", "load_snapshot", "list_snapshots"]
+           "write_json", "save_snapshot", "load_snapshot", "list_snapshots", "ten_crop_accuracy", "dominance",
+           "plot_filter_rms", "plot_filters", "plot_history", "final_conv", "load_history", "noclip_run"]

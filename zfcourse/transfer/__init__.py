@@ -28,7 +28,8 @@ from .svm import LinearSVM
 from .tables import ComparisonTable, compare_table, format_value
 
 __all__ = ["extract_features", "extract_layers", "paper_layers", "pool_maps", "POOLS",
-           "few_shot_splits", "few_shot_grid", "holdout_splits", "check_split", "assert_disjoint", "Split", "PAPER_SHOTS",
+           "few_shot_splits", "few_shot_grid", "holdout_splits", "check_split", "assert_disjoint", "Split",
+           "PAPER_SHOTS",
            "LinearProbe", "SoftmaxClassifier", "LinearSVM", "probe_splits", "few_shot_curve", "probe_layers",
            "probe_average_precision", "ProbeResult",
            "per_class_accuracy", "mean_per_class_accuracy", "mean_sd", "average_precision", "mean_average_precision",

@@ -7,7 +7,8 @@ operation — the mean of softmax outputs — over crops k = 1..K and models m =
     p(c | x) = (1 / (M·K)) Σ_m Σ_k softmax(f_m(crop_k(x)))_c,     ŷ = argmax_c p(c | x),
 
 with K = 10 for ten crops (:func:`zfcourse.data.ten_crop`'s order) or K = 1 for the centre crop, and M = 1 for a
-single model. Probabilities are averaged, not scores (a model with larger logits would otherwise dominate), as Krizhevsky
+single model. Probabilities are averaged, not scores (a model with larger logits would otherwise dominate), as
+Krizhevsky
 et al. and the paper do. :func:`top_k_error` turns p into Table 2's top-1/top-5 error.
 """
 from __future__ import annotations

@@ -38,7 +38,8 @@ def per_class_accuracy(pred, target, num_classes: int | None = None) -> torch.Te
     has no test image. ``pred`` and ``target`` are (N,) integer labels."""
     pred, target = torch.as_tensor(pred).long(), torch.as_tensor(target).long()
     if pred.shape != target.shape or pred.dim() != 1:
-        raise ValueError(f"pred: expected (N,) predictions matching target {tuple(target.shape)}, got {tuple(pred.shape)}")
+        raise ValueError(f"pred: expected (N,) predictions matching target {tuple(target.shape)}, "
+                         f"got {tuple(pred.shape)}")
     c = int(max(pred.max(), target.max())) + 1 if num_classes is None else num_classes
     if len(target) and (int(target.min()) < 0 or int(target.max()) >= c):
         raise ValueError(f"target: labels must lie in [0, {c}) (num_classes)")
@@ -119,7 +120,8 @@ def probe_splits(features, targets, splits: list[Split], classifier="softmax", p
 
 
 def few_shot_curve(features, targets, shots=PAPER_SHOTS, n_splits: int = 5, max_test: int | None = 50,
-                   seed: int = 0, classifier="softmax", progress: bool = True, **classifier_kw) -> dict[int, ProbeResult]:
+                   seed: int = 0, classifier="softmax", progress: bool = True,
+                   **classifier_kw) -> dict[int, ProbeResult]:
     """Fig. 9: mean ± sd per-class accuracy against n training images per class, {n: ProbeResult}.
 
     Every n uses ``n_splits`` splits from seeds ``seed``, ``seed + 1``, ... (nested training sets across n, see

@@ -39,7 +39,8 @@ def as_targets(y, n: int, num_classes: int | None) -> tuple[torch.Tensor, int]:
     (several objects per image, §5.2's PASCAL case). Returns (matrix, C)."""
     y = torch.as_tensor(y)
     if y.shape[:1] != (n,) or y.dim() not in (1, 2):
-        raise ValueError(f"y: expected {n} class indices (N,) or an (N, C) multi-hot matrix, got shape {tuple(y.shape)}")
+        raise ValueError(f"y: expected {n} class indices (N,) or an (N, C) multi-hot matrix, "
+                         f"got shape {tuple(y.shape)}")
     if y.dim() == 1:
         if y.is_floating_point() or y.dtype == torch.bool:
             raise ValueError(f"y: class indices must be integers, got dtype {y.dtype}")
@@ -124,10 +125,11 @@ class LinearProbe:
             self.n_iter_ = int(opt.state[w]["n_iter"])
         else:
             opt = torch.optim.Adam([w, b], lr=self.lr)
-            for self.n_iter_ in range(1, self.max_iter + 1):
+            for it in range(1, self.max_iter + 1):
                 opt.zero_grad()
                 objective().backward()
                 opt.step()
+                self.n_iter_ = it
 
     def decision_function(self, x) -> torch.Tensor:
         """Scores s(x) = W^T z(x) + b, (N, C)."""

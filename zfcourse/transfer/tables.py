@@ -96,7 +96,8 @@ def compare_table(measured: dict, paper: dict | None = None, columns=None, rows=
     for name, table in (("measured", measured), ("paper", paper)):
         bad = [r for r, cells in table.items() if not isinstance(cells, dict)]
         if bad:
-            raise ValueError(f"{name}: row {bad[0]!r} maps to {type(table[bad[0]]).__name__}, expected {{column: value}}")
+            raise ValueError(f"{name}: row {bad[0]!r} maps to {type(table[bad[0]]).__name__}, "
+                             "expected {column: value}")
     if columns is None:
         columns = list(dict.fromkeys(c for t in (measured, paper) for cells in t.values() for c in cells))
     if rows is None:
