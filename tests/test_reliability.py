@@ -210,11 +210,12 @@ def test_help_shows_the_defaults(capsys):
     from zfcourse.train.cli import parser
     text = " ".join(parser().format_help().split("options:")[1].split())          # one line, single spaces
     for option, default in [("--epochs", "30"), ("--train-size", "12000"), ("--batch-size", "128"), ("--lr", "0.01"),
-                            ("--clip-radius", "0.1"), ("--arch", "course"), ("--input-size", "112")]:
+                            ("--clip-radius", "0.1"), ("--arch", "course"), ("--world", "v1")]:
         entry = text.split(f" {option} ")[1].split(" --")[0]
         assert f"(default: {default})" in entry, (option, entry)
     assert "(default: None)" not in text and "(default: False)" not in text
     assert "{course,zfnet,krizhevsky}" in text and "--overwrite" in text and "--width" in text
+    assert "112 for v1, 168 for v2" in text  # --input-size defaults to the world's crop side
 
 
 @pytest.mark.parametrize("arch, width, size, maps", [("course", None, 112, 64), ("zfnet", 0.05, 112, 13),

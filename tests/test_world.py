@@ -170,3 +170,19 @@ def test_per_class_palette_switch():
         render(0, 1, palette="rainbow")
     with pytest.raises(ValueError, match="scale_range"):
         render(0, 1, scale_range=(0.5, 0.2))
+
+
+def test_cli_trains_on_world_v2(tmp_path):
+    """``--world v2`` builds the 42-class model at the world's 168-px crop and records the world in run.json."""
+    import json
+
+    from zfcourse.train.cli import main
+
+    run = main(["--out", str(tmp_path / "run"), "--world", "v2", "--epochs", "1", "--train-size", "42",
+                "--val-size", "42", "--batch-size", "42", "--quiet"])
+    saved = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert saved["settings"]["world"] == "v2" and saved["settings"]["input_size"] == 168
+    assert run["epochs"] == 1
+    with pytest.raises(ValueError, match="--world"):
+        main(["--out", str(tmp_path / "run"), "--world", "v1", "--epochs", "2", "--train-size", "42",
+              "--val-size", "42", "--batch-size", "42", "--quiet", "--resume"])

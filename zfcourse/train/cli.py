@@ -33,9 +33,10 @@ from .loop import RUN, TrainConfig, prepare_out_dir, train, write_json
 
 ARCHS = ("course", "zfnet", "krizhevsky")
 EMBEDDED_CROP = 112  # the embedded world's crops (its renders are 128×128)
+WORLDS = {"v1": 112, "v2": 168}  # the world's crop side: v1 renders 128² (crops 112²), v2 renders 192² (crops 168²)
 # The options that fix what a run computes (data, model, schedule): --resume must repeat them.
-SETTINGS = ("arch", "width", "input_size", "init", "train_size", "val_size", "world_seed", "seed", "batch_size", "lr",
-            "momentum", "clip_radius", "no_clip", "patience")
+SETTINGS = ("world", "arch", "width", "input_size", "init", "train_size", "val_size", "world_seed", "seed",
+            "batch_size", "lr", "momentum", "clip_radius", "no_clip", "patience")
 
 
 class _Defaults(argparse.ArgumentDefaultsHelpFormatter):
@@ -60,8 +61,12 @@ def parser() -> argparse.ArgumentParser:
                    help="zfnet/krizhevsky: multiplier of every layer's maps and units (1.0 = the paper's; "
                         "default 1.0). "
                         f"The course model's width is fixed at {COURSE_WIDTH}")
-    p.add_argument("--input-size", type=int, default=EMBEDDED_CROP,
-                   help="the model's input side; the embedded world's 112² crops are resized to it")
+    p.add_argument("--world", choices=sorted(WORLDS), default="v1",
+                   help="the embedded world: v1 (12 classes, 112² crops) or v2 (42 classes defined by parts, "
+                        "168² crops; the world the course model v2 is trained on)")
+    p.add_argument("--input-size", type=int, default=None,
+                   help="the model's input side (default: the world's crop side, 112 for v1, 168 for v2); "
+                        "the world's crops are resized to it")
     p.add_argument("--init", choices=INITS, default="scaled",
                    help="paper: N(0, 0.01²) everywhere (§3); scaled: 0.01 for conv1/fc8, 1/√fan_in between "
                         "(see zfcourse.train.init for why)")
@@ -123,6 +128,8 @@ def settings(args: argparse.Namespace) -> dict:
     """The options of ``args`` that fix what the run computes (:data:`SETTINGS`), as saved in run.json (``width``
     resolved to the value the model is built with)."""
     out = {k: getattr(args, k) for k in SETTINGS}
+    if out["input_size"] is None:
+        out["input_size"] = WORLDS[args.world]
     if out["width"] is None:
         out["width"] = COURSE_WIDTH if args.arch == "course" else 1.0
     return out
@@ -156,6 +163,7 @@ def check_resume(out: Path, args: argparse.Namespace) -> None:
     if saved is None:
         return
     now = settings(args)
+    saved = {"world": "v1", **saved}  # runs recorded before --world existed were made on v1
     for key in SETTINGS:
         if key in saved and saved[key] != now[key]:
             flag = "--" + key.replace("_", "-")
@@ -168,11 +176,19 @@ def main(argv=None) -> dict:
 
     Ctrl-C prints one line saying how to resume, then re-raises KeyboardInterrupt (``python -m zfcourse`` turns it
     into exit status 130 without a traceback)."""
-    from ..data import NUM_CLASSES, EmbeddedDataset
     from ..environment import choose_device, seed_everything
 
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
+    crop = WORLDS[args.world]
+    if args.input_size is None:
+        args.input_size = crop
+    if args.world == "v2":
+        from ..data import WorldDataset as Split
+        from ..data.families import NUM_CLASSES
+    else:
+        from ..data import NUM_CLASSES
+        from ..data import EmbeddedDataset as Split
     if args.resume and args.overwrite:
         raise ValueError("--overwrite: cannot be combined with --resume; choose one")
     if args.input_size < 1:
@@ -197,10 +213,9 @@ def main(argv=None) -> dict:
         out.mkdir(parents=True, exist_ok=True)
         write_json(run, out / RUN)
     t0 = time.perf_counter()
-    train_set = EmbeddedDataset("train", size=args.train_size, seed=args.world_seed, cache=True,
-                                progress=not args.quiet)
-    val_set = EmbeddedDataset("val", size=args.val_size, seed=args.world_seed, cache=True, progress=not args.quiet)
-    if args.input_size != EMBEDDED_CROP:
+    train_set = Split("train", size=args.train_size, seed=args.world_seed, cache=True, progress=not args.quiet)
+    val_set = Split("val", size=args.val_size, seed=args.world_seed, cache=True, progress=not args.quiet)
+    if args.input_size != crop:
         train_set, val_set = Resized(train_set, args.input_size), Resized(val_set, args.input_size)
     render_s = time.perf_counter() - t0
     t0 = time.perf_counter()
