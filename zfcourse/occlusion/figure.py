@@ -7,7 +7,8 @@ along with visualizations of this map from other images", (d) the correct-class 
 label. Panels (b), (d), (e) come from :func:`~zfcourse.occlusion.occlusion_maps` and are drawn at the occluder's
 centre: pixel (u, v) shows the value of the occluder centred there, with the image faintly behind, as in the paper.
 Panel (c) comes from the deconvnet of §2.1 (:mod:`zfcourse.deconv`): the image's own projection seeds the map's
-strongest unit in this image; the others are the map's top-k activations over a dataset (:func:`zfcourse.features.top_k`).
+strongest unit in this image; the others are the map's top-k activations over a dataset
+(:func:`zfcourse.features.top_k`).
 
 :func:`figure_7_rows` computes the rows — for the course model on the embedded probes and for torchvision's AlexNet on
 real photos alike — and :func:`plot_figure_7` draws them.

@@ -80,7 +80,7 @@ def _step(name: str, m: nn.Module) -> Step:
     what = f"{name} ({type(m).__name__})"
     if isinstance(m, nn.Conv2d):
         if m.padding_mode != "zeros" or isinstance(m.padding, str):
-            raise Unsupported(f"{what} pads with {m.padding_mode!r}/{m.padding!r}; only numeric zero padding is handled")
+            raise Unsupported(f"{what} pads with {m.padding_mode!r}/{m.padding!r}; only numeric zero padding works")
     elif isinstance(m, nn.MaxPool2d):
         if m.return_indices:
             raise Unsupported(f"{what} returns indices")
@@ -233,10 +233,11 @@ class Plan:
     def run(self, iy: list[int], ix: list[int], fill: torch.Tensor,
             channel: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Logits (B, classes) for the block of positions (ys[i], xs[j]), i in ``iy``, j in ``ix`` (row-major), and
-        the total of map ``channel`` of ``layer`` (B,) when both are given — the windowed pass of the module docstring."""
+        the total of map ``channel`` of ``layer`` (B,) when both are given: the module docstring's windowed pass."""
         pos = [(i, j) for i in iy for j in ix]
         n = len(pos)
-        win = fill.reshape(1, -1, 1, 1).expand(n, -1, self.size, self.size).contiguous(memory_format=torch.channels_last)
+        win = fill.reshape(1, -1, 1, 1).expand(n, -1, self.size, self.size)
+        win = win.contiguous(memory_format=torch.channels_last)
         corner = [(self.ys[i], self.xs[j]) for i, j in pos]        # each window's top-left in the current map
         full, act = None, None
         for t, (st, (h, w, whole)) in enumerate(zip(self.steps, self.schedule(iy, ix))):
@@ -286,7 +287,7 @@ class Plan:
         return full, done + self.head_multiply_adds, bound + self.head_multiply_adds
 
 
-# -- How much is left to compute: the numbers and the picture behind the speed-up ---------------------------------------
+# -- How much is left to compute: the numbers and the picture behind the speed-up -------------------------------------
 
 class OcclusionCost(NamedTuple):
     """Multiply-adds per occluded image, averaged over all occluder positions (conv and fully connected layers)."""
@@ -381,12 +382,10 @@ def changed_regions(model: nn.Module, size: int, y: int, x: int,
         if not st.windowed:
             continue
         (u0, u1), (v0, v1) = plan.rows[t][0], plan.cols[t][0]
-        g = rows[st.name]
-        cell = lambda u: g.centre + u * g.jump  # noqa: E731
+        c, j = rows[st.name].centre, rows[st.name].jump  # unit u's centre: c + u·j
         share = (u1 - u0) * (v1 - v0) / (st.out_size[0] * st.out_size[1])
         out.append(ChangedRegion(st.name, (v0, u0, v1, u1), st.out_size, share,
-                                 (cell(v0) - g.jump / 2, cell(u0) - g.jump / 2, cell(v1 - 1) + g.jump / 2,
-                                  cell(u1 - 1) + g.jump / 2),
+                                 (c + (v0 - 0.5) * j, c + (u0 - 0.5) * j, c + (v1 - 0.5) * j, c + (u1 - 0.5) * j),
                                  round(st.multiply_adds * share), st.multiply_adds))
     return out
 

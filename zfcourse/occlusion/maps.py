@@ -126,7 +126,8 @@ def _full_batches(model, image, fill, size, ys, xs, batch_size, layout, totals):
 def occlusion_maps(model: nn.Module, image: torch.Tensor, target: int, size: int, stride: int,
                    fill: float | torch.Tensor = 0.0, layer: str | int | None = "conv5", batch_size: int = 64, *,
                    feature_map: int | None = None, method: str = "auto", progress: bool | None = None) -> OcclusionMaps:
-    r"""Occlusion sensitivity maps of Fig. 7 (§4.2): probability, label and feature-map activation per occluder position.
+    r"""Occlusion sensitivity maps of Fig. 7 (§4.2): probability, label and feature-map activation per occluder
+    position.
 
     For every top-left corner (y, x) with y ∈ {0, s, 2s, …} ≤ H − size (likewise x ≤ W − size), let x̃_{y,x} be the
     image with the square [y, y+size) × [x, x+size) replaced by ``fill`` (0 = the training mean = grey, §3). Then
@@ -175,7 +176,7 @@ def occlusion_maps(model: nn.Module, image: torch.Tensor, target: int, size: int
     """
     h, w, image, fill = _check(model, image, size, stride, fill, batch_size, method)
     ys, xs = torch.arange(0, h - size + 1, stride), torch.arange(0, w - size + 1, stride)
-    # On CPUs oneDNN runs convolutions and pooling faster on channels-last batches (1.2–1.5× on ZFNet, bench/RESULTS.md).
+    # On CPUs oneDNN runs convolutions and pooling faster on channels-last batches (1.2–1.5× on ZFNet).
     layout = torch.channels_last if image.device.type == "cpu" else torch.contiguous_format
     module = None
     if layer is not None:

@@ -40,8 +40,11 @@ def to_pixels(values: torch.Tensor, maps) -> torch.Tensor:
                          f"got {tuple(values.shape)}")
     h, w = maps.image_shape
     box = torch.ones(1, 1, maps.size, maps.size, dtype=torch.float64)
-    # A transposed convolution with a box kernel adds each value over its occluder's square; the same with ones counts.
-    spread = lambda v: F.conv_transpose2d(v[None, None].double(), box, stride=maps.stride)[0, 0]
+
+    def spread(v):  # a transposed convolution with a box kernel adds each value over its occluder's square
+        return F.conv_transpose2d(v[None, None].double(), box, stride=maps.stride)[0, 0]
+
+    # The same with ones counts the occluders over each pixel.
     total, count = spread(values.cpu()), spread(torch.ones(values.shape))
     total = F.pad(total, (0, w - total.shape[1], 0, h - total.shape[0]))
     count = F.pad(count, (0, w - count.shape[1], 0, h - count.shape[0]))
@@ -75,7 +78,7 @@ def drop_share(maps, box, of: str = "prob") -> DropShare:
     r"""Share of the occlusion-induced probability drop that falls inside a ground-truth ``box`` (§4.2, Fig. 7d).
 
     With d[i, j] = max(0, p(unoccluded) − prob[i, j]) the drop at each occluder position (rises are not drops) and
-    D = :func:`~zfcourse.occlusion.pixels.to_pixels` (d) its pixel map (each pixel the mean over the occluders covering it),
+    D = :func:`to_pixels` (d) its pixel map (each pixel the mean over the occluders covering it),
 
         inside = Σ_{pixels in box} D / Σ_{all covered pixels} D,        chance = |box ∩ covered| / |covered|.
 
@@ -110,7 +113,8 @@ def drop_share(maps, box, of: str = "prob") -> DropShare:
 def flip_share(maps, to: int, box=None) -> float:
     """Share of occluder positions whose most probable label (Fig. 7e) is class ``to`` — e.g. the distractor, the
     paper's "tennis ball" when the dog's face is covered (§4.2). With ``box``, only positions whose occluder centre lies
-    inside the box count ("when the face is covered"). 0 means the label never flips to ``to``; NaN if no position counts.
+    inside the box count ("when the face is covered"). 0 means the label never flips to ``to``; NaN if no position
+    counts.
 
     Example:
         >>> import torch
