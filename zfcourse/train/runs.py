@@ -82,9 +82,11 @@ def estimate_seconds(cli_args: list[str], device=None, probe_steps: int = 2) -> 
 
     from ..data import NUM_CLASSES, EmbeddedDataset
     from ..environment import choose_device
-    from .cli import build_model, parser
+    from .cli import WORLDS, build_model, parser
 
     args = parser().parse_args(["--out", "unused"] + list(cli_args))
+    if args.input_size is None:
+        args.input_size = WORLDS[args.world]
     dev = torch.device(device) if device is not None else choose_device(args.device)
     model = build_model(args.arch, NUM_CLASSES, args.width, args.input_size).to(dev).train()
     opt = torch.optim.SGD(model.parameters(), lr=1e-3)
