@@ -24,7 +24,8 @@ from zfcourse.data.world_data import world_preprocess  # noqa: E402
 def load(folder, input_size=168):
     from zfcourse.models import course_model
     model = course_model(num_classes=NUM_CLASSES, input_size=input_size)
-    state = torch.load(Path(folder) / "model.pt", weights_only=True)
+    from zfcourse.train import load_checkpoint
+    state = load_checkpoint(Path(folder) / "model.pt")  # weights_only, manifest and finite checks
     model.load_state_dict(state.get("model", state) if isinstance(state, dict) and "model" in state else state)
     return model.eval()
 

@@ -52,6 +52,26 @@ def embedded_preprocess(n: int = MEAN_RENDERS, seed: int = 0) -> Preprocess:
     return Preprocess(embedded_mean(n, seed), name=f"0-255 minus per-pixel mean of {n} embedded training renders")
 
 
+def crop_input(image: np.ndarray, y: int, x: int, flipped: bool, crop: int, preprocess: Preprocess) -> torch.Tensor:
+    """The (3, crop, crop) input-space tensor of the crop of uint8 ``image`` at (y, x), flipped if asked (§3).
+
+    The mean is subtracted before cropping and flipping, as in §3: the mean's window is taken at the same place.
+    Same arithmetic as ``preprocess.to_input`` ((k·x − μ)/σ in float32, bit for bit), done in NumPy: on a busy
+    2-core machine torch's 2-thread kernels on one image cost milliseconds each in thread wake-ups, which made
+    loading (not the model) the bottleneck of CPU training; NumPy stays on the calling thread.
+    """
+    p = preprocess
+    inp = np.ascontiguousarray(image[y:y + crop, x:x + crop].transpose(2, 0, 1), dtype=np.float32)
+    if p.scale != 1.0:
+        inp *= np.float32(p.scale)
+    inp -= p.mean_for(crop, crop, (y, x)).numpy()
+    if bool((p.std != 1).any()):
+        inp /= p.std.numpy()
+    if flipped:
+        inp = np.ascontiguousarray(inp[..., ::-1])
+    return torch.from_numpy(inp)
+
+
 class _Renders(Dataset):
     """Raw uint8 renders of a list of render indices (for parallel pre-rendering through a DataLoader)."""
 
@@ -162,21 +182,7 @@ class EmbeddedDataset(Dataset):
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
         y, x, flipped = self.crop_of(i)
-        crop = self.image(i)[y:y + CROP_SIZE, x:x + CROP_SIZE]
-        # The mean is subtracted before cropping and flipping, as in §3: take the mean's window at the same place.
-        # Same arithmetic as ``preprocess.to_input`` ((k·x − μ)/σ in float32, bit for bit), done in NumPy: on a busy
-        # 2-core machine torch's 2-thread kernels on one 37k-value image cost milliseconds each in thread wake-ups,
-        # which made loading (not the model) the bottleneck of CPU training; NumPy stays on the calling thread.
-        p = self.preprocess
-        inp = np.ascontiguousarray(crop.transpose(2, 0, 1), dtype=np.float32)
-        if p.scale != 1.0:
-            inp *= np.float32(p.scale)
-        inp -= p.mean_for(CROP_SIZE, CROP_SIZE, (y, x)).numpy()
-        if bool((p.std != 1).any()):
-            inp /= p.std.numpy()
-        if flipped:
-            inp = np.ascontiguousarray(inp[..., ::-1])
-        return torch.from_numpy(inp), label_of(self.render_index(i))
+        return crop_input(self.image(i), y, x, flipped, CROP_SIZE, self.preprocess), label_of(self.render_index(i))
 
     def annotation(self, i: int) -> Annotation:
         """Item ``i``'s annotation in its 112 input frame of the current epoch (crop applied, flip mirrored)."""

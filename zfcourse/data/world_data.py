@@ -26,6 +26,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from .annotation import Annotation
+from .embedded import crop_input
 from .families import ALL_NAMES, CLASS_NAMES, FAMILIES, HELDOUT_NAMES, NUM_CLASSES
 from .preprocess import Preprocess
 from .world import WORLD_CROP, WORLD_SIZE, label_of, render
@@ -165,17 +166,7 @@ class WorldDataset(Dataset):
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
         y, x, flipped = self.crop_of(i)
-        crop = self.image(i)[y:y + WORLD_CROP, x:x + WORLD_CROP]
-        p = self.preprocess  # the mean's window at the crop's place, subtracted in NumPy (see EmbeddedDataset)
-        inp = np.ascontiguousarray(crop.transpose(2, 0, 1), dtype=np.float32)
-        if p.scale != 1.0:
-            inp *= np.float32(p.scale)
-        inp -= p.mean_for(WORLD_CROP, WORLD_CROP, (y, x)).numpy()
-        if bool((p.std != 1).any()):
-            inp /= p.std.numpy()
-        if flipped:
-            inp = np.ascontiguousarray(inp[..., ::-1])
-        return torch.from_numpy(inp), self.label(i)
+        return crop_input(self.image(i), y, x, flipped, WORLD_CROP, self.preprocess), self.label(i)
 
     def annotation(self, i: int) -> Annotation:
         """Item ``i``'s annotation in its 168 input frame of the current epoch (crop applied, flip mirrored)."""
