@@ -57,15 +57,15 @@ def plot_annotated(images, annotations, ncols: int = 6, size: float = 1.5, legen
     return fig
 
 
-def plot_ten_crops(image, crop: int, display=None, size: float = 1.25):
+def plot_ten_crops(image, crop: int, to_display=None, size: float = 1.25):
     """The ten crops of a square image (H, W, 3) — boxes on the image, then the crops in torchvision's order.
 
-    ``display`` maps a crop (h, w, 3) to something ``imshow`` takes (default: the crop itself). Returns the figure.
+    ``to_display`` maps a crop (h, w, 3) to something ``imshow`` takes (default: the crop itself). Returns the figure.
     """
     image = np.asarray(image)
     if image.ndim != 3 or image.shape[0] != image.shape[1]:
         raise ValueError(f"image: expected a square (H, W, 3) image, got shape {image.shape}")
-    show = display or (lambda a: a)
+    show = to_display or (lambda a: a)
     boxes = ten_crop_boxes(image.shape[0], crop)
     fig = plt.figure(figsize=(size * 7.2, size * 2.2))
     grid = fig.add_gridspec(2, 7, width_ratios=[2, 0.2, 1, 1, 1, 1, 1])

@@ -20,12 +20,12 @@ def occluded_probs(model, image, y: int, x: int, size: int, fill=0.0) -> torch.T
         return model(occluded[None].to(device))[0].softmax(-1).cpu()
 
 
-def draw_occluder(model, image, target: int, class_names, y: int, x: int, size: int, fill=0.0, display=to_image,
-                  box=None, top: int = 5):
+def draw_occluder(model, image, target: int, class_names, y: int, x: int, size: int, fill=0.0,
+                  to_display=to_image, box=None, top: int = 5):
     """The image with the occluder at (y, x) beside the ``top`` class probabilities (``target`` in red)."""
     p, p0 = occluded_probs(model, image, y, x, size, fill), occluded_probs(model, image, 0, 0, 0, fill)
     fig, (left, right) = plt.subplots(1, 2, figsize=(7.5, 3.2), gridspec_kw=dict(width_ratios=(1, 1.3)))
-    left.imshow(display(image))
+    left.imshow(to_display(image))
     _box(left, (x, y, x + size, y + size), fill=True, facecolor="grey", edgecolor="white", alpha=0.95)
     if box is not None:
         _box(left, box, edgecolor="lime", lw=1.2, ls="--")
@@ -41,11 +41,11 @@ def draw_occluder(model, image, target: int, class_names, y: int, x: int, size: 
 
 
 def occlusion_explorer(model, image, target: int, class_names, size: int = 16, y: int = 0, x: int = 0, fill=0.0,
-                       display=to_image, box=None) -> widgets.Widget:
+                       to_display=to_image, box=None) -> widgets.Widget:
     """Sliders for the occluder's top-left corner and side; each move costs one forward pass. The default view is
     drawn first as an ordinary figure (for the static book), then the widget is returned for Jupyter/Colab."""
     h, w = image.shape[1:]
-    draw_occluder(model, image, target, class_names, y, x, size, fill, display, box)
+    draw_occluder(model, image, target, class_names, y, x, size, fill, to_display, box)
     sliders = dict(y=widgets.IntSlider(y, 0, h - 1, description="y"), x=widgets.IntSlider(x, 0, w - 1, description="x"),
                    size=widgets.IntSlider(size, 1, min(h, w), description="size"))
     out = widgets.Output()
@@ -54,7 +54,7 @@ def occlusion_explorer(model, image, target: int, class_names, size: int = 16, y
         with out:
             out.clear_output(wait=True)
             v = {k: s.value for k, s in sliders.items()}
-            draw_occluder(model, image, target, class_names, v["y"], v["x"], v["size"], fill, display, box)
+            draw_occluder(model, image, target, class_names, v["y"], v["x"], v["size"], fill, to_display, box)
 
     for s in sliders.values():
         s.observe(redraw, names="value")

@@ -157,9 +157,9 @@ def _backdrop(ax, picture):
     ax.imshow(picture.mean(-1), cmap="gray", alpha=0.35)
 
 
-def draw_row(axes, image, maps, class_names, projection=None, box=None, display=to_image, titles=True):
+def draw_row(axes, image, maps, class_names, projection=None, box=None, to_display=to_image, titles=True):
     """Draw the five panels of one Fig. 7 row on ``axes`` (5 axes). ``projection``: an (h, w, 3) picture for (c)."""
-    picture = display(image)
+    picture = to_display(image)
     y, x = (int(v) for v in np.unravel_index(int(maps.prob.argmin()), maps.prob.shape))
     axes[0].imshow(picture)
     _box(axes[0], (maps.xs[x], maps.ys[y], maps.xs[x] + maps.size, maps.ys[y] + maps.size), facecolor="grey",
@@ -203,7 +203,7 @@ def _label_panel(ax, picture, maps, class_names, ext):
     ax.legend(handles=handles, fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
 
 
-def plot_figure_7(rows, class_names, display=to_image, size: float = 2.3):
+def plot_figure_7(rows, class_names, to_display=to_image, size: float = 2.3):
     """Fig. 7: one row of five panels per entry of ``rows``, each a dict with keys ``image``, ``maps`` and optionally
     ``projection`` and ``box`` (see :func:`draw_row`). Returns the figure."""
     # Panel (c) holds the image's projection beside a mosaic of others: give it about twice the width of the rest.
@@ -211,7 +211,7 @@ def plot_figure_7(rows, class_names, display=to_image, size: float = 2.3):
     fig, axes = plt.subplots(len(rows), 5, figsize=((4 + wide) * size + 1.5, size * len(rows)), squeeze=False,
                              gridspec_kw=dict(width_ratios=(1, 1, wide, 1, 1)))
     for i, row in enumerate(rows):
-        draw_row(axes[i], row["image"], row["maps"], class_names, row.get("projection"), row.get("box"), display,
+        draw_row(axes[i], row["image"], row["maps"], class_names, row.get("projection"), row.get("box"), to_display,
                  titles=i == 0)
     fig.tight_layout()
     return fig
