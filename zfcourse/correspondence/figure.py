@@ -5,8 +5,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from .annotate import as_display
-from .masks import mask_part, mask_random
-from .table import PARTS
+from .measure import PAPER_TABLE1, PARTS, mask_part, mask_random
 
 
 def plot_masks(images: torch.Tensor, keypoints, size: int, boxes=None, parts: dict = PARTS, fill=0.0, seed: int = 0,
@@ -52,8 +51,6 @@ def plot_table(table, paper: dict | None = None, ax=None):
     Example:
         >>> fig = plot_table(correspondence_table(model, x, keypoints, boxes))    # doctest: +SKIP
     """
-    from .table import PAPER_TABLE1
-
     paper = PAPER_TABLE1 if paper is None else paper
     layers, rows = table.layers, table.rows
     if ax is None:

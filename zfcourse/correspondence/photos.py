@@ -19,8 +19,8 @@ import torch
 from PIL import Image
 
 from ..environment import cache_dir
-from .annotations import KEYPOINTS, load_annotations
-from .masks import check_inside
+from .annotate import KEYPOINTS, load_annotations
+from .measure import check_inside
 
 # Table 1's layers in torchvision's AlexNet (addressed by index): relu5 and relu7, as LAYERS in the course model.
 ALEXNET_LAYERS = {"Layer 5": "features.11", "Layer 7": "classifier.5"}
