@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 import torchvision
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, SubsetRandomSampler, TensorDataset
 
 from zfcourse.models import activations, course_model
 from zfcourse.models.ablation import ablated
@@ -85,6 +85,13 @@ def test_tensor_dataset_and_loader_give_the_same_rows_and_the_mode_is_restored(n
     net.eval()
     with pytest.raises(ValueError, match="shuffle"):
         extract_features(net, DataLoader(TensorDataset(images), shuffle=True), "relu7", progress=False)
+
+
+def test_a_loader_with_a_random_sampler_is_refused_too(net, images):
+    # Row i must be image i: any sampler other than the sequential one breaks that, not only shuffle=True.
+    loader = DataLoader(TensorDataset(images), sampler=SubsetRandomSampler(range(len(images))))
+    with pytest.raises(ValueError, match="^data: the DataLoader shuffles or samples"):
+        extract_features(net, loader, "relu7", progress=False)
 
 
 @pytest.mark.parametrize("kwargs, name", [

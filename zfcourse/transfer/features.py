@@ -27,9 +27,10 @@ from collections import OrderedDict
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, RandomSampler
+from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
+from ..features import batches
 from ..models import resolve
 from ..models.modes import evaluating
 
@@ -106,22 +107,13 @@ def pool_maps(a: torch.Tensor, pool: str = "max", grid: int = 1) -> torch.Tensor
 
 
 def image_batches(data, batch_size: int = 64):
-    """Image batches (B, 3, H, W) of ``data`` in a fixed order: a tensor, a map-style Dataset whose items are an image,
-    ``(image, label, ...)`` or ``{"image": ...}``, or an unshuffled DataLoader over one. Row i of anything computed
-    from them is then image i of ``data``."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size: expected a positive integer, got {batch_size!r}")
-    if isinstance(data, torch.Tensor):
-        return data.split(batch_size)
-    if isinstance(data, DataLoader):
-        if isinstance(data.sampler, RandomSampler):
-            raise ValueError("data: the DataLoader shuffles; pass shuffle=False so that row i is image i")
-        loader = data
-    elif isinstance(data, Dataset):
-        loader = DataLoader(data, batch_size=batch_size, shuffle=False)
-    else:
+    """Image batches (B, 3, H, W) of ``data`` in a fixed order, so that row i of anything computed from them is image i
+    of ``data``: a tensor, a map-style Dataset whose items are an image, ``(image, label, ...)`` or ``{"image": ...}``,
+    or an unshuffled DataLoader over one. The batching is :func:`zfcourse.features.batches` (the one helper of §4's
+    top-k mining); this adds the boundary check that ``data`` is one of those three kinds."""
+    if not isinstance(data, (torch.Tensor, Dataset, DataLoader)):
         raise ValueError(f"data: expected a tensor, a Dataset or a DataLoader, got {type(data).__name__}")
-    return (b["image"] if isinstance(b, dict) else b[0] if isinstance(b, (tuple, list)) else b for b in loader)
+    return batches(data, batch_size)
 
 
 class _Done(Exception):
