@@ -23,7 +23,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-PAPER_RADIUS = 0.1  # §3, for inputs roughly in [-128, 128]
+from .. import paper
+
+PAPER_RADIUS = paper.setting("clip radius").value  # §3: 0.1, for inputs roughly in [-128, 128]
 
 
 def conv_layers(model: nn.Module) -> dict[str, nn.Conv2d]:

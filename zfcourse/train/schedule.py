@@ -13,8 +13,10 @@ from __future__ import annotations
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-PAPER_EPOCHS = 70
-FIG4_EPOCHS = (1, 2, 5, 10, 20, 30, 40, 64)
+from .. import paper
+
+PAPER_EPOCHS = paper.setting("epochs").value              # §3: 70 epochs
+FIG4_EPOCHS = paper.setting("Fig. 4 epochs").value        # (1, 2, 5, 10, 20, 30, 40, 64)
 
 
 def plateau_annealer(optimizer: Optimizer, factor: float = 0.1, patience: int = 2, threshold: float = 1e-3,
