@@ -290,9 +290,11 @@ def layer_features(model: nn.Module, images: torch.Tensor, layers=LAYERS, batch_
 
     Example:
         >>> from zfcourse.models import course_model
-        >>> feats = layer_features(course_model(), torch.zeros(2, 3, 112, 112))
-        >>> {k: tuple(v.shape) for k, v in feats.items()}
-        {'Layer 5': (2, 2304), 'Layer 7': (2, 512)}
+        >>> model = course_model()
+        >>> s = model.input_size
+        >>> feats = layer_features(model, torch.zeros(2, 3, s, s))
+        >>> list(feats), tuple(feats["Layer 7"].shape)      # relu7: 512 units per image
+        (['Layer 5', 'Layer 7'], (2, 512))
     """
     if not isinstance(layers, dict):
         layers = {str(name): name for name in layers}
@@ -335,8 +337,9 @@ def feature_changes(model: nn.Module, images: torch.Tensor, masked: torch.Tensor
 
     Example:
         >>> from zfcourse.models import course_model
-        >>> x = torch.randn(2, 3, 112, 112)
-        >>> feature_changes(course_model(), x, x)["Layer 7"].abs().max().item()
+        >>> model = course_model()
+        >>> x = torch.randn(2, 3, model.input_size, model.input_size)
+        >>> feature_changes(model, x, x)["Layer 7"].abs().max().item()
         0.0
     """
     check_images(images, model, same_device=False)
@@ -566,9 +569,11 @@ def correspondence_table(model: nn.Module, images: torch.Tensor, keypoints, boxe
 
     Example:
         >>> from zfcourse.models import course_model
+        >>> model = course_model()
         >>> kps = [{"right_eye": (40, 50), "left_eye": (70, 50), "nose": (56, 70)}] * 3
         >>> boxes = [(20, 20, 90, 90)] * 3
-        >>> t = correspondence_table(course_model(), torch.randn(3, 3, 112, 112), kps, boxes, n_random=2)
+        >>> x = torch.randn(3, 3, model.input_size, model.input_size)
+        >>> t = correspondence_table(model, x, kps, boxes, n_random=2)
         >>> t.rows
         ('Right eye', 'Left eye', 'Nose', 'Random')
     """

@@ -142,7 +142,9 @@ def extract_layers(model: nn.Module, data, layers, pool: str = "max", grid: int 
 
     Example:
         >>> from zfcourse.models import course_model
-        >>> f = extract_layers(course_model(), torch.zeros(4, 3, 112, 112), ["relu1", "pool5", "relu7"], progress=False)
+        >>> model = course_model()
+        >>> x = torch.zeros(4, 3, model.input_size, model.input_size)
+        >>> f = extract_layers(model, x, ["relu1", "pool5", "relu7"], progress=False)
         >>> [tuple(v.shape) for v in f.values()]
         [(4, 24), (4, 64), (4, 512)]
     """
