@@ -51,11 +51,9 @@ def load_course_model(cfg=None, path=None, train_if_missing: bool = False) -> nn
 
     Example:
         >>> model = load_course_model()
-        >>> model(torch.zeros(1, 3, 112, 112)).shape
-        torch.Size([1, 12])
+        >>> model(torch.zeros(1, 3, 168, 168)).shape
+        torch.Size([1, 42])
     """
-    from .data import NUM_CLASSES
-
     device = torch.device(cfg.device) if cfg is not None else torch.device("cpu")
     if path is not None:
         file = Path(path) / FINAL if Path(path).is_dir() else Path(path)
@@ -70,7 +68,7 @@ def load_course_model(cfg=None, path=None, train_if_missing: bool = False) -> nn
             from .train.runs import train_stand_in
 
             file = train_stand_in(CACHE_DIR, [], cfg, "course model") / FINAL
-    model = course_model(num_classes=NUM_CLASSES)
+    model = course_model()  # the shipped architecture: 42 classes, 168×168 input
     state = load_checkpoint(file)  # weights_only; manifest, truncation and non-finite values checked, file named
     try:
         model.load_state_dict({k: v.float() for k, v in state.items()})

@@ -76,7 +76,7 @@ def shortcut_baselines(seed: int = 0, n_train: int = 2400, n_val: int = 1200, we
         imgs = np.stack([render(seed, start + i)[0] for i in range(n)])
         return imgs, np.array([label_of(start + i) for i in range(n)])
 
-    from .embedded import VAL_OFFSET
+    from .world_data import VAL_OFFSET
     xi, yi = load(0, n_train)
     vi, vy = load(VAL_OFFSET, n_val)
     out = {"chance": 1 / NUM_CLASSES, "n_train": n_train, "n_val": n_val}

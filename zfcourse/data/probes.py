@@ -1,15 +1,17 @@
-"""Fixed probe images for the chapters that re-do Figs. 5, 7 and 8, already at the model's input size (112×112).
+"""Fixed probe images for the chapters that re-do Figs. 7 and 8, at the model's input size (168×168).
 
-Each probe is rendered at 128×128 from explicit :class:`~zfcourse.data.scenes.ObjectSpec` s with a fixed seed, then
-centre-cropped to 112×112 (the crop the model sees at test time); the annotations are shifted into that frame.
+Each probe is a world scene drawn from explicit :class:`~zfcourse.data.world.Placement` s with a fixed seed — the
+same painter, colours, textures and backgrounds as the training renders — at 192×192, then centre-cropped to the
+168×168 the model sees at test time; the annotations are shifted into that frame. Every main object is drawn inside
+the training size range (diameter 0.2–0.6 of the render side) and without the random occluder, so that a probe
+tests the trained model on the distribution it was trained on. The probes were fixed before the model's answers on
+them were looked at; the chapters report those answers as they come.
 
-* ``"fig7"`` (§4.2, occlusion): three scenes like Fig. 7's rows — a dog face beside a tennis ball (the Pomeranian
-  and its ball), a car with lettering on its side (the car wheel row), and several objects with the labelled dog
-  face among other faces and things (the Afghan hound beside a person).
-* ``"fig8_faces"`` (§4.3, correspondence): five frontal dog faces (no rotation) of different colours and sizes,
-  each with ``left_eye``, ``right_eye`` and ``nose`` keypoints (left = image left).
-* ``"fig5"`` (§4, invariance): five single objects, three asymmetric and two rotationally symmetric, small and
-  centred so that vertical translation, scaling and rotation keep them in view.
+* ``"fig7"`` (§4.2, occlusion): three scenes like Fig. 7's rows — a dog face with its ball (the Pomeranian row),
+  a car on a road band (the car-wheel row), and an Afghan-hound face among other faces and things (the Afghan
+  hound row, where the paper's image also shows a person).
+* ``"fig8_faces"`` (§4.3, correspondence): five frontal dog faces of five breeds, each with ``left_eye``,
+  ``right_eye`` and ``nose`` keypoints (left = image left) and part boxes.
 """
 from __future__ import annotations
 
@@ -20,50 +22,47 @@ import numpy as np
 import torch
 
 from .annotation import Annotation
-from .classes import CLASSES, class_index
-from .scenes import IMAGE_SIZE, ObjectSpec, render_scene
+from .world import WORLD_CROP, WORLD_SIZE, Placement, compose
 
 PROBE_SEED = 2014  # the paper's year: probes never share a stream with training renders (seed 0..)
-PROBE_SIZE = 112
-_OFFSET = (IMAGE_SIZE - PROBE_SIZE) // 2
+PROBE_SIZE = WORLD_CROP
+_OFFSET = (WORLD_SIZE - PROBE_SIZE) // 2
+_UNIT = 1 / 2 / 1.05  # Placement.scale per pixel of object diameter (as the world's random poses use)
+
+
+def _at(name: str, x: float, y: float, diameter: float, angle: float = 0.0, mirror: bool = False) -> Placement:
+    """``name`` centred at (x, y) in the 192 render, ``diameter`` pixels across."""
+    return Placement(name, (float(x), float(y)), diameter * _UNIT, float(angle), mirror)
 
 
 def _fig7():
     return [
-        ("dog face beside a tennis ball",
-         [ObjectSpec("dog_face", (47, 64), 27), ObjectSpec("tennis_ball", (99, 72), 16)], 0),
-        ("car with lettering on its side",
-         [ObjectSpec("tree", (108, 36), 14, 5), ObjectSpec("car", (62, 66), 38, -3)], 1),
-        ("several objects: a dog face among other faces and things",
-         [ObjectSpec("dog_face", (48, 54), 24, 4), ObjectSpec("cat_face", (96, 44), 17, -6),
-          ObjectSpec("house", (93, 94), 15), ObjectSpec("flower", (38, 100), 13, 20)], 0),
+        ("dog face with its ball", _at("dog_beagle", 84, 88, 78), [], "ball"),
+        ("car on a road", _at("car", 96, 92, 100), [_at("fence", 40, 40, 34)], "road"),
+        ("several objects: an Afghan-hound face among other faces and things", _at("dog_afghan", 78, 84, 74),
+         [_at("monkey", 148, 56, 40), _at("house", 146, 140, 38), _at("clock", 44, 150, 32, 20)], ""),
     ], 0
 
 
 def _fig8():
-    sizes = (36, 33, 38, 34, 37)
-    return [(f"frontal dog face {k + 1}", [ObjectSpec("dog_face", (64 + (k - 2), 64 + (k % 2) * 2), s)], 0)
-            for k, s in enumerate(sizes)], 10
+    breeds = ("dog_beagle", "dog_husky", "dog_collie", "dog_bulldog", "dog_frenchie")
+    diameters = (86, 80, 90, 82, 88)
+    return [(f"frontal {b[4:]} face", _at(b, 96 + (k - 2), 96 + (k % 2) * 3, d), [], "")
+            for k, (b, d) in enumerate(zip(breeds, diameters))], 10
 
 
-def _fig5():
-    names = ("car", "dog_face", "house", "flower", "wheel")
-    return [(f"{n} ({'symmetric' if CLASSES[class_index(n)].symmetric else 'asymmetric'})",
-             [ObjectSpec(n, (64, 64), 22)], 0) for n in names], 20
-
-
-_PROBES = {"fig7": _fig7, "fig8_faces": _fig8, "fig5": _fig5}
+_PROBES = {"fig7": _fig7, "fig8_faces": _fig8}
 PROBE_NAMES = tuple(_PROBES)
 
 
 @dataclass
 class ProbeSet:
-    """Probe images and their ground truth, in the model's 112×112 frame.
+    """Probe images and their ground truth, in the model's 168×168 frame.
 
     Attributes:
-        name: ``"fig7"``, ``"fig8_faces"`` or ``"fig5"``.
-        images: uint8 numpy (N, 112, 112, 3).
-        annotations: one :class:`Annotation` per image (boxes/keypoints in the 112 frame).
+        name: ``"fig7"`` or ``"fig8_faces"``.
+        images: uint8 numpy (N, 168, 168, 3).
+        annotations: one :class:`Annotation` per image (boxes, part boxes and keypoints in the 168 frame).
         descriptions: one line per image.
     """
     name: str
@@ -80,7 +79,7 @@ class ProbeSet:
         return torch.tensor([a.label for a in self.annotations], dtype=torch.int64)
 
     def inputs(self, preprocess) -> torch.Tensor:
-        """All images in input space, (N, 3, 112, 112), through ``preprocess`` (a :class:`Preprocess`)."""
+        """All images in input space, (N, 3, 168, 168), through ``preprocess`` (a :class:`Preprocess`)."""
         return preprocess.to_input(self.images)
 
 
@@ -91,8 +90,9 @@ def render_probe(name: str, omit=()) -> ProbeSet:
         raise KeyError(f"name: unknown probe set {name!r}; valid names: {', '.join(PROBE_NAMES)}")
     scenes, first_index = _PROBES[name]()
     images, annotations, descriptions = [], [], []
-    for k, (description, specs, main) in enumerate(scenes):
-        img, ann = render_scene(specs, PROBE_SEED, first_index + k, main=main, omit=omit)
+    for k, (description, main, distractors, context) in enumerate(scenes):
+        img, ann = compose(main, distractors, seed=PROBE_SEED, index=first_index + k, omit=omit, context=context,
+                           occluder=False)
         images.append(img[_OFFSET:_OFFSET + PROBE_SIZE, _OFFSET:_OFFSET + PROBE_SIZE])
         annotations.append(ann.shifted(_OFFSET, _OFFSET, PROBE_SIZE))
         descriptions.append(description)
@@ -105,8 +105,14 @@ def _cached(name: str) -> ProbeSet:
 
 
 def probe_set(name: str) -> ProbeSet:
-    """The fixed probe set ``name`` — ``"fig7"`` (3 scenes), ``"fig8_faces"`` (5 faces) or ``"fig5"`` (5 objects) —
-    as uint8 images (N, 112, 112, 3) with annotations in that frame. Cached; the arrays are read-only."""
+    """The fixed probe set ``name`` — ``"fig7"`` (3 scenes) or ``"fig8_faces"`` (5 frontal faces) — as uint8 images
+    (N, 168, 168, 3) with annotations in that frame. Cached; the arrays are read-only.
+
+    Example:
+        >>> ps = probe_set("fig8_faces")
+        >>> ps.images.shape, sorted(ps.annotations[0].keypoints)
+        ((5, 168, 168, 3), ['left_eye', 'nose', 'right_eye'])
+    """
     ps = _cached(name) if name in _PROBES else render_probe(name)
     ps.images.setflags(write=False)
     return ps

@@ -13,10 +13,10 @@ from typing import Any
 
 from torch import nn
 
-from .embedded import EmbeddedDataset, embedded_preprocess
 from .preprocess import Preprocess
 from .pretrained import pretrained
 from . import real
+from .world_data import WorldDataset, world_preprocess
 
 REAL_DATASETS = ("imagenette", "imagewoof", "imagenet_folder", "cifar10", "caltech101", "caltech256", "oxford_pets")
 
@@ -44,11 +44,11 @@ class Source:
 
 def _embedded(split: str, size, quick: bool, why: str = "") -> Source:
     split = "train" if split == "train" else "val"
-    if size is None and quick:
-        size = 240 if split == "val" else 1200
-    ds = EmbeddedDataset(split, size=size, progress=False)
+    if size is None:  # quick: 10 (val) or 20 (train) images per class; full: the course model's val split (100/class)
+        size = (420 if split == "val" else 840) if quick else 4200
+    ds = WorldDataset(split, size=size, progress=False)
     text = f"embedded world, {split} split, {len(ds)} images" + (f" ({why})" if why else "")
-    return Source("embedded", ds, embedded_preprocess(), ds.classes, None, text)
+    return Source("embedded", ds, world_preprocess(), ds.classes, None, text)
 
 
 def _real(dataset: str, split: str, root, download: bool, preprocess: Preprocess):
@@ -90,7 +90,7 @@ def load_source(cfg=None, split: str = "val", dataset: str = "imagenette", model
         weights_path: a local state-dict file for ``model`` instead of torchvision's download.
         root: where the real dataset lies (default the per-user cache, :func:`zfcourse.data.cache_dir`).
         download: allow downloads; default: not in quick mode.
-        size: number of embedded images (default: 240 val / 1200 train in quick mode, the dataset default otherwise).
+        size: number of embedded images (default: 420 val / 840 train in quick mode, 4,200 in full mode).
         verbose: print the one-line summary (always printed on a fallback).
     """
     if split not in ("train", "val"):

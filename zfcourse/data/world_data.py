@@ -26,7 +26,6 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from .annotation import Annotation
-from .embedded import crop_input
 from .families import ALL_NAMES, CLASS_NAMES, FAMILIES, HELDOUT_NAMES, NUM_CLASSES
 from .preprocess import Preprocess
 from .world import WORLD_CROP, WORLD_SIZE, label_of, render
@@ -69,6 +68,26 @@ def world_mean(n: int = MEAN_RENDERS, seed: int = 0) -> torch.Tensor:
 def world_preprocess(n: int = MEAN_RENDERS, seed: int = 0) -> Preprocess:
     """World v2's input space: 0–255 RGB minus :func:`world_mean` (paper §3)."""
     return Preprocess(world_mean(n, seed), name=f"0-255 minus per-pixel mean of {n} world training renders")
+
+
+def crop_input(image: np.ndarray, y: int, x: int, flipped: bool, crop: int, preprocess: Preprocess) -> torch.Tensor:
+    """The (3, crop, crop) input-space tensor of the crop of uint8 ``image`` at (y, x), flipped if asked (§3).
+
+    The mean is subtracted before cropping and flipping, as in §3: the mean's window is taken at the same place.
+    Same arithmetic as ``preprocess.to_input`` ((k·x − μ)/σ in float32, bit for bit), done in NumPy: on a busy
+    2-core machine torch's 2-thread kernels on one image cost milliseconds each in thread wake-ups, which made
+    loading (not the model) the bottleneck of CPU training; NumPy stays on the calling thread.
+    """
+    p = preprocess
+    inp = np.ascontiguousarray(image[y:y + crop, x:x + crop].transpose(2, 0, 1), dtype=np.float32)
+    if p.scale != 1.0:
+        inp *= np.float32(p.scale)
+    inp -= p.mean_for(crop, crop, (y, x)).numpy()
+    if bool((p.std != 1).any()):
+        inp /= p.std.numpy()
+    if flipped:
+        inp = np.ascontiguousarray(inp[..., ::-1])
+    return torch.from_numpy(inp)
 
 
 class _Renders(Dataset):
@@ -179,4 +198,5 @@ class WorldDataset(Dataset):
                 f"cached={self.images is not None}, classes={len(self.classes)})")
 
 
-__all__ = ["WorldDataset", "world_index", "render_item", "world_mean", "world_preprocess", "SPLITS", "ALL_NAMES"]
+__all__ = ["WorldDataset", "world_index", "render_item", "world_mean", "world_preprocess", "crop_input", "SPLITS",
+           "ALL_NAMES", "VAL_OFFSET", "HELDOUT_OFFSET", "FRONTAL_OFFSET"]

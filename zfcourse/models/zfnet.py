@@ -5,7 +5,7 @@ One class covers the three models the course uses, because they share the paper'
 
 * :func:`zfnet` — Fig. 3 exactly: conv1 7×7/2, conv2 5×5/2, 224×224 input, 62,357,608 parameters for 1000 classes.
 * :func:`krizhevsky` — the dense single-tower Krizhevsky et al. (2012) baseline of §4.1: conv1 11×11/4, conv2 5×5/1.
-* :func:`course_model` — Fig. 3 at a quarter of the width on 112×112 input, small enough to train on a CPU (the
+* :func:`course_model` — Fig. 3 at a quarter of the width on 168×168 input, small enough to train on a CPU (the
   ``embedded`` data source ships one trained this way).
 
 Layers are named like torchvision's (``features`` then ``classifier``) so the course's tools also work on torchvision
@@ -132,14 +132,22 @@ def krizhevsky(num_classes: int = 1000, width: float = 1.0, **kw) -> ZFNet:
     return ZFNet(num_classes, convs=_scaled(KRIZHEVSKY_CONVS, width), **kw)
 
 
-# The course model: Fig. 3's layer pattern at a quarter of the width (24, 64, 96, 96, 64 maps; fc 512) on 112×112
-# images. Spatial sizes 54, 27, 12, 6, 6, 6, 6, 3; 799,018 parameters for 10 classes and about 23 M multiply-adds per
-# image (ZFNet: 1.17 G, 50× more), so a full training run on the embedded world fits in minutes of CPU time.
-COURSE_WIDTH, COURSE_FC_UNITS, COURSE_INPUT_SIZE = 0.25, 512, 112
+# The course model: Fig. 3's layer pattern and strides at a quarter of the width (24, 64, 96, 96, 64 maps; fc 512) on
+# 168×168 crops of the embedded world's 192×192 renders (the paper's 224 of 256, × 0.75). Spatial sizes 82, 41, 19, 9,
+# 9, 9, 9, 4: conv3–5 maps are 9×9 (paper 13×13) and a conv5 unit sees 139 px, 0.83 of the input (paper 0.62).
+# 1,044,810 parameters for the world's 42 classes and about 54 M multiply-adds per image (ZFNet: 1.17 G, 22× more),
+# so a full training run on the embedded world fits in about two hours of a 2-core CPU.
+COURSE_WIDTH, COURSE_FC_UNITS, COURSE_INPUT_SIZE, COURSE_CLASSES = 0.25, 512, 168, 42
 
 
-def course_model(num_classes: int = 10, **kw) -> ZFNet:
-    """The small ZFNet the ``embedded`` source trains and ships: Fig. 3 at width 0.25, fc 512, 112×112 input (§2)."""
+def course_model(num_classes: int = COURSE_CLASSES, **kw) -> ZFNet:
+    """The small ZFNet the ``embedded`` source trains and ships: Fig. 3 at width 0.25, fc 512, 168×168 input (§2),
+    for the embedded world's 42 classes.
+
+    Example:
+        >>> course_model()(torch.zeros(1, 3, 168, 168)).shape
+        torch.Size([1, 42])
+    """
     kw.setdefault("fc_units", COURSE_FC_UNITS)
     kw.setdefault("input_size", COURSE_INPUT_SIZE)
     return zfnet(num_classes, width=COURSE_WIDTH, **kw)

@@ -1,8 +1,9 @@
 """``python -m zfcourse train``: train the course model, ZFNet or the Krizhevsky baseline on the embedded world by §3.
 
-``--arch course`` (default) is Fig. 3 at a quarter of the width on 112×112 crops; ``--arch zfnet`` is Fig. 3 itself and
-``--arch krizhevsky`` the §4.1 baseline, both at ``--width`` (1.0 = the paper's) — on a CPU use a small width. The
-embedded world's crops are 112×112; another ``--input-size`` resizes them (bilinear) to that side.
+``--arch course`` (default) is Fig. 3 at a quarter of the width on 168×168 crops; ``--arch zfnet`` is Fig. 3 itself and
+``--arch krizhevsky`` the §4.1 baseline, both at ``--width`` (1.0 = the paper's) — on a CPU use a small width
+(``--arch krizhevsky --width 0.25 --fc-units 512`` is the baseline at the course model's size). The embedded world's
+crops are 168×168; another ``--input-size`` resizes them (bilinear) to that side.
 
 The shipped course model in ``data/course_model`` was made with this command (see its MODEL_CARD.md). Under
 ``torchrun --nproc_per_node=N -m zfcourse train …`` every process runs this same code and takes 1/N of each batch.
@@ -25,17 +26,17 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
+from ..data import NUM_CLASSES, WORLD_CROP, WorldDataset
 from ..models import course_model, krizhevsky, zfnet
-from ..models.zfnet import COURSE_WIDTH
+from ..models.zfnet import COURSE_FC_UNITS, COURSE_WIDTH
 from .clipping import PAPER_RADIUS
 from .init import INITS, scaled_init_
 from .loop import RUN, TrainConfig, prepare_out_dir, train, write_json
 
 ARCHS = ("course", "zfnet", "krizhevsky")
-EMBEDDED_CROP = 112  # the embedded world's crops (its renders are 128×128)
-WORLDS = {"v1": 112, "v2": 168}  # the world's crop side: v1 renders 128² (crops 112²), v2 renders 192² (crops 168²)
+EMBEDDED_CROP = WORLD_CROP  # the embedded world's crops (its renders are 192×192)
 # The options that fix what a run computes (data, model, schedule): --resume must repeat them.
-SETTINGS = ("world", "arch", "width", "input_size", "init", "train_size", "val_size", "world_seed", "seed",
+SETTINGS = ("arch", "width", "fc_units", "input_size", "init", "train_size", "val_size", "world_seed", "seed",
             "batch_size", "lr", "momentum", "clip_radius", "no_clip", "patience")
 
 
@@ -56,29 +57,29 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True,
                    help="output folder (checkpoints, history.json, snapshots/, model.pt, run.json)")
     p.add_argument("--arch", choices=ARCHS, default="course",
-                   help="course: Fig. 3 at width 0.25 on 112² (CPU-sized); zfnet: Fig. 3; krizhevsky: §4.1's baseline")
+                   help="course: Fig. 3 at width 0.25 on 168² (CPU-sized); zfnet: Fig. 3; krizhevsky: §4.1's baseline")
     p.add_argument("--width", type=float, default=None,
                    help="zfnet/krizhevsky: multiplier of every layer's maps and units (1.0 = the paper's; "
                         "default 1.0). "
                         f"The course model's width is fixed at {COURSE_WIDTH}")
-    p.add_argument("--world", choices=sorted(WORLDS), default="v1",
-                   help="the embedded world: v1 (12 classes, 112² crops) or v2 (42 classes defined by parts, "
-                        "168² crops; the world the course model v2 is trained on)")
+    p.add_argument("--fc-units", type=int, default=None,
+                   help="units of fc6 and fc7 (default: 512 for the course model, 4096 × --width otherwise); "
+                        "--arch krizhevsky --width 0.25 --fc-units 512 is §4.1's baseline at the course model's size")
     p.add_argument("--input-size", type=int, default=None,
-                   help="the model's input side (default: the world's crop side, 112 for v1, 168 for v2); "
+                   help=f"the model's input side (default: the world's crop side, {EMBEDDED_CROP}); "
                         "the world's crops are resized to it")
     p.add_argument("--init", choices=INITS, default="scaled",
                    help="paper: N(0, 0.01²) everywhere (§3); scaled: 0.01 for conv1/fc8, 1/√fan_in between "
                         "(see zfcourse.train.init for why)")
-    p.add_argument("--epochs", type=int, default=30, help="passes over the training set (70 in the paper)")
-    p.add_argument("--train-size", type=int, default=12_000, help="training images")
-    p.add_argument("--val-size", type=int, default=1_200, help="validation images")
+    p.add_argument("--epochs", type=int, default=40, help="passes over the training set (70 in the paper)")
+    p.add_argument("--train-size", type=int, default=42_000, help="training images (1,000 per class)")
+    p.add_argument("--val-size", type=int, default=4_200, help="validation images (100 per class)")
     p.add_argument("--batch-size", type=int, default=128, help="global mini-batch (§3: 128)")
     p.add_argument("--lr", type=float, default=1e-2, help="initial learning rate (§3: 10⁻²)")
     p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (§3: 0.9)")
     p.add_argument("--clip-radius", type=float, default=PAPER_RADIUS, help="feature scale clipping radius (§3: 0.1)")
     p.add_argument("--no-clip", action="store_true", help="turn feature scale clipping off (Fig. 6a's comparison)")
-    p.add_argument("--patience", type=int, default=2, help="epochs without a better val error before lr ×0.1")
+    p.add_argument("--patience", type=int, default=4, help="epochs without a better val error before lr ×0.1")
     p.add_argument("--seed", type=int, default=0, help="seeds the model init, data order, crops and dropout")
     p.add_argument("--world-seed", type=int, default=0, help="seed of the embedded world's images")
     p.add_argument("--workers", type=int, default=0, help="DataLoader workers")
@@ -92,21 +93,26 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def build_model(arch: str, num_classes: int, width: float | None = None, input_size: int = EMBEDDED_CROP):
-    """The model ``--arch`` names, at ``width`` (zfnet/krizhevsky) and ``input_size``, §3-initialised."""
+def build_model(arch: str, num_classes: int, width: float | None = None, input_size: int = EMBEDDED_CROP,
+                fc_units: int | None = None):
+    """The model ``--arch`` names, at ``width`` (zfnet/krizhevsky), ``fc_units`` (fc6/fc7; None: the builder's
+    default) and ``input_size``, §3-initialised."""
     if arch not in ARCHS:
         raise ValueError(f"arch: expected one of {ARCHS}, got {arch!r}")
+    if fc_units is not None and fc_units < 1:
+        raise ValueError(f"--fc-units: expected a positive number of units, got {fc_units}")
+    kw = {} if fc_units is None else {"fc_units": int(fc_units)}
     if arch == "course":
         if width is not None and width != COURSE_WIDTH:
             raise ValueError(f"--width: the course model's width is fixed at {COURSE_WIDTH}; use --arch zfnet "
                              f"--width {width} for another width")
-        return course_model(num_classes=num_classes, input_size=input_size)
+        return course_model(num_classes=num_classes, input_size=input_size, **kw)
     make = zfnet if arch == "zfnet" else krizhevsky
-    return make(num_classes=num_classes, width=1.0 if width is None else width, input_size=input_size)
+    return make(num_classes=num_classes, width=1.0 if width is None else width, input_size=input_size, **kw)
 
 
 class Resized(Dataset):
-    """A dataset whose (3, s, s) images are resized (bilinear) to (3, size, size) — the embedded world's 112² crops
+    """A dataset whose (3, s, s) images are resized (bilinear) to (3, size, size) — the embedded world's 168² crops
     for a model with another input side. Epoch-dependent crops pass through ``set_epoch``."""
 
     def __init__(self, dataset, size: int):
@@ -129,9 +135,11 @@ def settings(args: argparse.Namespace) -> dict:
     resolved to the value the model is built with)."""
     out = {k: getattr(args, k) for k in SETTINGS}
     if out["input_size"] is None:
-        out["input_size"] = WORLDS[args.world]
+        out["input_size"] = EMBEDDED_CROP
     if out["width"] is None:
         out["width"] = COURSE_WIDTH if args.arch == "course" else 1.0
+    if out["fc_units"] is None:
+        out["fc_units"] = COURSE_FC_UNITS if args.arch == "course" else max(1, round(4096 * out["width"]))
     return out
 
 
@@ -163,7 +171,6 @@ def check_resume(out: Path, args: argparse.Namespace) -> None:
     if saved is None:
         return
     now = settings(args)
-    saved = {"world": "v1", **saved}  # runs recorded before --world existed were made on v1
     for key in SETTINGS:
         if key in saved and saved[key] != now[key]:
             flag = "--" + key.replace("_", "-")
@@ -180,15 +187,9 @@ def main(argv=None) -> dict:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
-    crop = WORLDS[args.world]
+    crop = EMBEDDED_CROP
     if args.input_size is None:
         args.input_size = crop
-    if args.world == "v2":
-        from ..data import WorldDataset as Split
-        from ..data.families import NUM_CLASSES
-    else:
-        from ..data import NUM_CLASSES
-        from ..data import EmbeddedDataset as Split
     if args.resume and args.overwrite:
         raise ValueError("--overwrite: cannot be combined with --resume; choose one")
     if args.input_size < 1:
@@ -204,7 +205,7 @@ def main(argv=None) -> dict:
         check_resume(out, args)
     device = torch.device(args.device) if args.device else choose_device(None)
     seed_everything(args.seed)  # the model's §3 initialisation (torch's generator, as for every run so far)
-    model = build_model(args.arch, NUM_CLASSES, args.width, args.input_size)
+    model = build_model(args.arch, NUM_CLASSES, args.width, args.input_size, args.fc_units)
     if args.init == "scaled":
         scaled_init_(model)
     command = "python -m zfcourse train " + " ".join(shlex.quote(a) for a in argv)
@@ -213,8 +214,8 @@ def main(argv=None) -> dict:
         out.mkdir(parents=True, exist_ok=True)
         write_json(run, out / RUN)
     t0 = time.perf_counter()
-    train_set = Split("train", size=args.train_size, seed=args.world_seed, cache=True, progress=not args.quiet)
-    val_set = Split("val", size=args.val_size, seed=args.world_seed, cache=True, progress=not args.quiet)
+    train_set = WorldDataset("train", size=args.train_size, seed=args.world_seed, cache=True, progress=not args.quiet)
+    val_set = WorldDataset("val", size=args.val_size, seed=args.world_seed, cache=True, progress=not args.quiet)
     if args.input_size != crop:
         train_set, val_set = Resized(train_set, args.input_size), Resized(val_set, args.input_size)
     render_s = time.perf_counter() - t0

@@ -6,6 +6,8 @@ the same way *without* clipping, shipped in ``course_model_noclip/`` as its ``hi
 
     python -m zfcourse train --out data/course_model_noclip --no-clip --epochs 10 --seed 0 --quiet
 
+(the first ten epochs of the shipped model's recipe, clipping off).
+
 Both live in the course's data folder (:func:`zfcourse.environment.find_data`). When it is missing nothing is trained
 behind the reader's back: :func:`noclip_run` raises :class:`~zfcourse.environment.DataNotFoundError` saying what to do,
 and only with ``train_if_missing=True`` trains a stand-in into the per-user cache — after printing what it will train
@@ -24,7 +26,7 @@ from .checkpoint import load_checkpoint, verify_file
 from .snapshots import list_snapshots
 
 NOCLIP_ARGS = ["--no-clip", "--epochs", "10", "--seed", "0"]
-QUICK_ARGS = ["--epochs", "2", "--train-size", "1200", "--val-size", "240"]
+QUICK_ARGS = ["--epochs", "2", "--train-size", "840", "--val-size", "420"]
 
 
 def load_history(folder) -> dict:
@@ -80,15 +82,15 @@ def estimate_seconds(cli_args: list[str], device=None, probe_steps: int = 2) -> 
     training image: a forward pass only)."""
     import torch.nn.functional as F
 
-    from ..data import NUM_CLASSES, EmbeddedDataset
+    from ..data import NUM_CLASSES, WorldDataset
     from ..environment import choose_device
-    from .cli import WORLDS, build_model, parser
+    from .cli import EMBEDDED_CROP, build_model, parser
 
     args = parser().parse_args(["--out", "unused"] + list(cli_args))
     if args.input_size is None:
-        args.input_size = WORLDS[args.world]
+        args.input_size = EMBEDDED_CROP
     dev = torch.device(device) if device is not None else choose_device(args.device)
-    model = build_model(args.arch, NUM_CLASSES, args.width, args.input_size).to(dev).train()
+    model = build_model(args.arch, NUM_CLASSES, args.width, args.input_size, args.fc_units).to(dev).train()
     opt = torch.optim.SGD(model.parameters(), lr=1e-3)
     x = torch.randn(args.batch_size, 3, args.input_size, args.input_size, device=dev)
     y = torch.randint(0, NUM_CLASSES, (args.batch_size,), device=dev)
@@ -103,7 +105,7 @@ def estimate_seconds(cli_args: list[str], device=None, probe_steps: int = 2) -> 
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
     per_image = (time.perf_counter() - t0) / (probe_steps * args.batch_size)
-    probe = EmbeddedDataset("train", size=8, seed=args.world_seed, progress=False)
+    probe = WorldDataset("train", size=8, seed=args.world_seed, progress=False)
     t0 = time.perf_counter()
     for i in range(len(probe)):
         probe[i]
