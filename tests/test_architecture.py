@@ -14,6 +14,8 @@ from zfcourse.architecture import (aliasing, dead_filters, filter_power, first_c
                                    plot_figure_6, radial_spectrum, shift_sensitivity)
 from zfcourse.models import course_model, krizhevsky  # noqa: E402
 
+# The measures are under test, not the shipped model's input size: every model here takes 112-px input.
+
 torch.set_num_threads(1)
 
 
@@ -74,7 +76,7 @@ def images():
 
 def test_dead_filters_finds_zeroed_silenced_and_weak_filters(images):
     torch.manual_seed(0)
-    model = course_model()
+    model = course_model(input_size=112)
     conv = model.features.conv1
     with torch.no_grad():
         conv.weight[3] = 0
@@ -138,7 +140,7 @@ def test_shift_sensitivity_known_cases():
 def test_shift_sensitivity_on_the_course_models(images):
     torch.manual_seed(0)
     big = torch.randn(2, 3, 118, 118, generator=torch.Generator().manual_seed(2)) * 50
-    for model in (course_model(), krizhevsky(num_classes=10, width=0.25, fc_units=64, input_size=112)):
+    for model in (course_model(input_size=112), krizhevsky(num_classes=10, width=0.25, fc_units=64, input_size=112)):
         s = shift_sensitivity(model, big, progress=False)
         assert s.change.shape == (2, 3) and (s.change > 0).all() and (s.pooled_change >= 0).all()
         assert s.layer == "features.relu2"
@@ -153,7 +155,7 @@ def test_layer_helpers_on_torchvision_alexnet():
 
 def test_figure_6_side_by_side():
     torch.manual_seed(0)
-    k, z = krizhevsky(num_classes=10, width=0.25, fc_units=64, input_size=112), course_model()
+    k, z = krizhevsky(num_classes=10, width=0.25, fc_units=64, input_size=112), course_model(input_size=112)
     with torch.no_grad():
         k.features.conv1.weight[[1, 4]] = 0
     dead = {"Krizhevsky 11×11/4": dead_filters(k, None)}
@@ -165,7 +167,7 @@ def test_figure_6_side_by_side():
 
 
 def test_bad_input_names_the_argument(images):
-    model = course_model()
+    model = course_model(input_size=112)
     with pytest.raises(ValueError, match="stride"):
         aliasing(torch.randn(2, 3, 5, 5))
     with pytest.raises(ValueError, match="weight"):

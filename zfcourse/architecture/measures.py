@@ -147,7 +147,8 @@ def dead_filters(model: nn.Module, images=None, layer: str | int | None = None, 
         >>> model = course_model()
         >>> with torch.no_grad():
         ...     model.features.conv1.weight[2] = 0
-        >>> dead_filters(model, torch.randn(4, 3, 112, 112) * 50, "conv1", progress=False).indices()
+        >>> size = model.input_size
+        >>> dead_filters(model, torch.randn(4, 3, size, size) * 50, "conv1", progress=False).indices()
         [2]
     """
     name, conv = first_conv(model) if layer is None else resolve(model, layer)
