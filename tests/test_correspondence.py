@@ -179,15 +179,15 @@ def test_delta_chance_reference_points():
 
 @pytest.mark.parametrize("part", ["left_eye", "right_eye", "nose"])
 def test_masks_land_on_the_drawn_parts_of_the_fig8_faces(part):
-    # Ground truth from the embedded world: the pixels that change when the part is not drawn at all must all lie
+    # Ground truth from world v2: the pixels that change when the part is not drawn at all must all lie
     # under the mask centred on its annotated keypoint (13 px or more: eyes are ~10 px, noses ~12 px wide).
     import numpy as np
 
-    from zfcourse.data import embedded_preprocess, probe_set, render_probe
+    from zfcourse.data import probe_set, render_probe, world_preprocess
     faces, without = probe_set("fig8_faces"), render_probe("fig8_faces", omit=(part,))
-    drawn = torch.from_numpy((faces.images != without.images).any(-1))           # (5, 112, 112) the part's pixels
+    drawn = torch.from_numpy((faces.images != without.images).any(-1))           # (5, 168, 168) the part's pixels
     assert drawn.flatten(1).sum(1).min() > 40
-    x = faces.inputs(embedded_preprocess())
+    x = faces.inputs(world_preprocess())
     for size in (13, 15):
         masked = mask_part(x, [a.keypoints for a in faces.annotations], part, size)
         hidden = (masked != x).any(1) | (masked == 0).all(1)                    # pixels set to the fill
