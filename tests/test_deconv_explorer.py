@@ -51,7 +51,7 @@ def test_unpooling_example_bad_input():
 def test_explorer_draws_the_projection_of_the_strongest_unit(monkeypatch):
     monkeypatch.setattr("matplotlib.pyplot.show", lambda: None)
     torch.manual_seed(0)
-    model = course_model(num_classes=12).eval()
+    model = course_model(num_classes=12, input_size=112).eval()
     images = torch.randn(3, 3, 112, 112, generator=torch.Generator().manual_seed(2)) * 60
     fig, p, a = draw_projection(model, images, "features.relu3", 5, index=2, rectify="guided")
     torch.testing.assert_close(p, project(model, images[2:3], "relu3", 5, rectify="guided"))

@@ -121,7 +121,7 @@ def test_rules_differ_and_guided_is_deconv_masked():
 def test_course_model_untouched_by_projection():
     """In-place ReLUs and LRN in the course model: projecting changes neither the weights nor the forward output."""
     torch.manual_seed(0)
-    model = course_model(num_classes=12).eval()
+    model = course_model(num_classes=12, input_size=112).eval()
     x = images(2, 112, seed=6)
     before = model(x).detach()
     state = {k: v.clone() for k, v in model.state_dict().items()}

@@ -53,9 +53,9 @@ def test_krizhevsky_shapes():
 
 def test_course_model_is_small_and_same_pattern():
     m = course_model().eval()
-    assert m.input_size == 112
-    assert spatial_sizes(m, 112) == [54, 27, 12, 6, 6, 6, 6, 3]
-    assert sum(p.numel() for p in m.parameters()) == 799_018
+    assert m.input_size == 168 and m.classifier.fc8.out_features == 42
+    assert spatial_sizes(m, 168) == [82, 41, 19, 9, 9, 9, 9, 4]
+    assert sum(p.numel() for p in m.parameters()) == 1_044_810
     assert [n.split(".")[-1] for n in layer_names(m)] == [n.split(".")[-1] for n in layer_names(zfnet())]
 
 

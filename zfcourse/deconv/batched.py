@@ -148,7 +148,7 @@ def project_many(model: nn.Module, images: torch.Tensor, layer: str | int, targe
         >>> from zfcourse.models import course_model
         >>> model = course_model().eval()
         >>> targets = torch.tensor([[0, 0, 2, 2], [0, 1, 2, 2], [1, 0, 2, 3]])
-        >>> project_many(model, torch.randn(2, 3, 112, 112), "relu5", targets, crop_to_field=True).shape
+        >>> project_many(model, torch.randn(2, 3, 168, 168), "relu5", targets, crop_to_field=True).shape
         torch.Size([3, 3, 139, 139])
     """
     check_rectify(rectify)

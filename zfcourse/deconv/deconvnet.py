@@ -197,9 +197,9 @@ def record(model: nn.Module, images: torch.Tensor, layer: str | int, masks: bool
 
     Example:
         >>> from zfcourse.models import course_model
-        >>> t = record(course_model(), torch.randn(2, 3, 112, 112), "pool2")
+        >>> t = record(course_model(), torch.randn(2, 3, 168, 168), "pool2")
         >>> t.activation.shape, [s.name for s in t.steps if s.switches is not None]
-        (torch.Size([2, 64, 6, 6]), ['features.pool1', 'features.pool2'])
+        (torch.Size([2, 64, 9, 9]), ['features.pool1', 'features.pool2'])
     """
     check_images(images, model)
     full, chain = path(model, layer)
@@ -396,9 +396,9 @@ def project(model: nn.Module, images: torch.Tensor, layer: str | int, channel, p
     Example:
         >>> from zfcourse.models import course_model
         >>> model = course_model().eval()
-        >>> x = torch.randn(2, 3, 112, 112) * 50
+        >>> x = torch.randn(2, 3, 168, 168) * 50
         >>> project(model, x, "conv5", channel=3).shape
-        torch.Size([2, 3, 112, 112])
+        torch.Size([2, 3, 168, 168])
     """
     check_rectify(rectify)
     check_unpool(unpool)

@@ -67,7 +67,7 @@ def projection_explorer(model: nn.Module, images: torch.Tensor, layer: str = "re
 
     Example:
         >>> from zfcourse.models import course_model
-        >>> w = projection_explorer(course_model().eval(), torch.randn(2, 3, 112, 112) * 60, "conv2", 3)
+        >>> w = projection_explorer(course_model().eval(), torch.randn(2, 3, 168, 168) * 60, "conv2", 3)
     """
     names_of_layers = layers or projectable_layers(model)
     layer, _ = resolve(model, layer)

@@ -96,7 +96,7 @@ def receptive_box(row: LayerGeometry, y: int, x: int, image_size: int) -> tuple[
     Example:
         >>> from zfcourse.models import course_model
         >>> row = layer_geometry(course_model(), "features.conv2")
-        >>> row.receptive_field, receptive_box(row, 0, 3, 112)
+        >>> row.receptive_field, receptive_box(row, 0, 3, 168)
         (27, (23, 0, 50, 26))
     """
     x0, y0 = origin(row, torch.tensor([[y, x]]))[0].tolist()[::-1]
@@ -135,7 +135,7 @@ def crop(x: torch.Tensor, row: LayerGeometry, pos: torch.Tensor, index: torch.Te
     Example:
         >>> from zfcourse.models import course_model
         >>> row = layer_geometry(course_model(), "features.conv2")
-        >>> crop(torch.randn(1, 3, 112, 112), row, torch.tensor([[0, 5]])).shape
+        >>> crop(torch.randn(1, 3, 168, 168), row, torch.tensor([[0, 5]])).shape
         torch.Size([1, 3, 27, 27])
     """
     r = row.receptive_field
