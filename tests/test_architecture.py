@@ -10,8 +10,9 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from zfcourse.architecture import (aliasing, dead_filters, filter_power, first_conv, nth_relu,  # noqa: E402
-                                   plot_figure_6, radial_spectrum, shift_sensitivity)
+from zfcourse.architecture import (aliasing, dead_filters, error_rates, filter_power, first_conv,  # noqa: E402
+                                   krizhevsky_model_dir, load_krizhevsky_model, nth_relu, plot_figure_6,
+                                   radial_spectrum, shift_sensitivity)
 from zfcourse.models import course_model, krizhevsky  # noqa: E402
 
 # The measures are under test, not the shipped model's input size: every model here takes 112-px input.
@@ -194,3 +195,40 @@ def test_bad_input_names_the_argument(images):
         nth_relu(model, 6)
     with pytest.raises(ValueError, match="convs"):
         plot_figure_6({})
+
+
+def test_error_rates_counts_top_k_misses():
+    class Fixed(nn.Module):  # scores class c highest, then c + 1, … : label y is in the top k iff (y − c) mod 5 < k
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.zeros(1))
+
+        def forward(self, x):
+            c = x[:, 0, 0, 0].long()
+            return -((torch.arange(5)[None] - c[:, None]) % 5).float() + self.w
+
+    data = [(torch.full((3, 2, 2), float(c)), y) for c, y in [(0, 0), (0, 1), (0, 2), (3, 3), (3, 1)]]
+    model = Fixed().train()
+    errs = error_rates(model, data, ks=(1, 2, 5), batch_size=2, progress=False)
+    assert errs == {1: 0.6, 2: 0.4, 5: 0.0} and model.training  # misses 1, 2, 1 → top-1 3/5; 2, 1 → top-2 2/5
+    with pytest.raises(ValueError, match="ks"):
+        error_rates(model, data, ks=(0,), progress=False)
+    with pytest.raises(ValueError, match="ks: expected k ≤ 5"):
+        error_rates(model, data, ks=(6,), progress=False)
+    with pytest.raises(ValueError, match="data"):
+        error_rates(model, [], progress=False)
+
+
+def test_the_shipped_krizhevsky_model_loads_with_its_card_layout(tmp_path):
+    from zfcourse.environment import find_data
+    if find_data() is None or not (krizhevsky_model_dir() / "model.pt").is_file():
+        pytest.skip("the shipped data is not here")
+    model = load_krizhevsky_model()
+    conv1, conv2 = model.features.conv1, model.features.conv2
+    assert (conv1.kernel_size, conv1.stride, conv2.kernel_size, conv2.stride) == ((11, 11), (4, 4), (5, 5), (1, 1))
+    assert sum(p.numel() for p in model.parameters()) == 1_344_906 and not model.training  # the card's count
+    with pytest.raises(FileNotFoundError, match="path"):
+        load_krizhevsky_model(path=tmp_path)
+    torch.save(course_model().state_dict(), tmp_path / "model.pt")
+    with pytest.raises(Exception, match="path|manifest|MANIFEST"):
+        load_krizhevsky_model(path=tmp_path)
