@@ -3,10 +3,14 @@ shuffled context."""
 import numpy as np
 import pytest
 
+import torch
+
+from zfcourse.data import probe_set, render_probe
 from zfcourse.data.audit import colour_histogram, linear_probe, shortcut_baselines, thumbnail
-from zfcourse.data.families import ALL_NAMES, CLASS_NAMES, CLASS_TABLE, HELDOUT_NAMES, NUM_CLASSES, world_class
-from zfcourse.data.world import WORLD_SIZE, multi_labels, render, render_multi
-from zfcourse.data.world_data import WorldDataset, world_index
+from zfcourse.data.families import (ALL_NAMES, CLASS_NAMES, CLASS_TABLE, HELDOUT_NAMES, NUM_CLASSES, class_index,
+                                    world_class)
+from zfcourse.data.world import WORLD_CROP, WORLD_SIZE, multi_labels, render, render_multi
+from zfcourse.data.world_data import VAL_OFFSET, WorldDataset, world_index
 
 
 def test_determinism_by_seed_and_index():
@@ -172,24 +176,21 @@ def test_per_class_palette_switch():
         render(0, 1, scale_range=(0.5, 0.2))
 
 
-def test_cli_trains_on_world_v2(tmp_path):
-    """``--world v2`` builds the 42-class model at the world's 168-px crop and records the world in run.json."""
+def test_cli_trains_on_the_world(tmp_path):
+    """The CLI builds the 42-class model at the world's 168-px crop and records its settings in run.json."""
     import json
 
     from zfcourse.train.cli import main
 
-    run = main(["--out", str(tmp_path / "run"), "--world", "v2", "--epochs", "1", "--train-size", "42",
-                "--val-size", "42", "--batch-size", "42", "--quiet"])
+    run = main(["--out", str(tmp_path / "run"), "--epochs", "1", "--train-size", "42", "--val-size", "42",
+                "--batch-size", "42", "--quiet"])
     saved = json.loads((tmp_path / "run" / "run.json").read_text())
-    assert saved["settings"]["world"] == "v2" and saved["settings"]["input_size"] == 168
+    assert saved["settings"]["input_size"] == 168 and saved["settings"]["fc_units"] == 512
     assert run["epochs"] == 1
-    with pytest.raises(ValueError, match="--world"):
-        main(["--out", str(tmp_path / "run"), "--world", "v1", "--epochs", "2", "--train-size", "42",
-              "--val-size", "42", "--batch-size", "42", "--quiet", "--resume"])
 
 
-def test_shipped_course_model_v2_recognises_world_v2():
-    """The shipped v2 model loads (manifest checked) and is far above chance on validation renders it never saw."""
+def test_shipped_course_model_recognises_the_world():
+    """The shipped course model loads (manifest checked) and is far above chance on validation renders it never saw."""
     from pathlib import Path
 
     import torch
@@ -199,10 +200,10 @@ def test_shipped_course_model_v2_recognises_world_v2():
     from zfcourse.models import course_model
     from zfcourse.train import load_checkpoint, verify_file
 
-    folder = Path(__file__).resolve().parents[1] / "data" / "course_model_v2"
+    folder = Path(__file__).resolve().parents[1] / "data" / "course_model"
     assert verify_file(folder / "model.pt")
     state = load_checkpoint(folder / "model.pt")
-    model = course_model(num_classes=NUM_CLASSES, input_size=168)
+    model = course_model()
     model.load_state_dict(state.get("model", state) if "model" in state else state)
     start = (1 << 30) + 4200  # validation renders beyond the 4,200 the run validated on
     imgs = np.stack([render(0, start + i)[0] for i in range(84)])
@@ -210,3 +211,105 @@ def test_shipped_course_model_v2_recognises_world_v2():
     with torch.no_grad():
         acc = float((predict(model, imgs, world_preprocess()).argmax(1) == labels).mean())
     assert acc > 10 / NUM_CLASSES, acc  # chance is 1/42; the card reports about half right
+
+
+def _inside(xy, box):
+    x, y = xy
+    return box[0] <= x < box[2] and box[1] <= y < box[3]
+
+
+def test_probe_sets_at_the_input_size_with_keypoints_inside_their_parts():
+    fig7 = probe_set("fig7")
+    assert fig7.images.shape == (3, WORLD_CROP, WORLD_CROP, 3) and fig7.images.dtype == np.uint8
+    assert [a.class_name for a in fig7.annotations] == ["dog_beagle", "car", "dog_afghan"]
+    assert [a.context for a in fig7.annotations] == ["ball", "road", ""]
+    assert len(fig7.annotations[2].objects) >= 3  # the Afghan hound among other things
+    faces = probe_set("fig8_faces")
+    assert faces.images.shape == (5, WORLD_CROP, WORLD_CROP, 3) and len(faces.descriptions) == 5
+    assert len({a.class_name for a in faces.annotations}) == 5  # five breeds
+    assert faces.labels.tolist() == [class_index(a.class_name) for a in faces.annotations]
+    for a in [*fig7.annotations, *faces.annotations]:
+        x0, y0, x1, y1 = a.box
+        assert 0 <= x0 < x1 <= WORLD_CROP and 0 <= y0 < y1 <= WORLD_CROP
+        for name, xy in a.keypoints.items():
+            if name in a.parts:
+                assert _inside(xy, a.parts[name]), (a.class_name, name)
+    for a in faces.annotations:
+        assert {"left_eye", "right_eye", "nose"} <= set(a.keypoints)
+        assert a.keypoints["left_eye"][0] < a.keypoints["right_eye"][0]  # left = image left
+    # deterministic: an uncached render gives the same pixels; the cached arrays are read-only
+    again = render_probe("fig8_faces")
+    assert np.array_equal(again.images, faces.images) and again.annotations == faces.annotations
+    assert not faces.images.flags.writeable
+
+
+def test_render_probe_omit_changes_only_the_omitted_part():
+    faces = probe_set("fig8_faces")
+    masked = render_probe("fig8_faces", omit=("left_eye",))
+    for img, img2, a, a2 in zip(faces.images, masked.images, faces.annotations, masked.annotations):
+        assert a2 == a
+        ys, xs = np.nonzero(np.any(img != img2, axis=2))
+        assert len(xs) > 0
+        x0, y0, x1, y1 = a.parts["left_eye"]
+        assert xs.min() >= x0 and xs.max() < x1 and ys.min() >= y0 and ys.max() < y1
+        assert not _inside(a.keypoints["right_eye"], (x0, y0, x1, y1))
+
+
+def test_dataset_items_labels_and_disjoint_splits():
+    train = WorldDataset("train", size=84, preprocess=_identity())
+    val = WorldDataset("val", size=84, preprocess=_identity())
+    x, y = train[0]
+    assert x.shape == (3, WORLD_CROP, WORLD_CROP) and x.dtype == torch.float32 and isinstance(y, int)
+    assert [train[i][1] for i in range(0, 84, 7)] == train.labels[::7].tolist()
+    assert torch.bincount(train.labels, minlength=NUM_CLASSES).tolist() == [2] * NUM_CLASSES
+    assert {world_index("train", i) for i in range(84)}.isdisjoint(world_index("val", i) for i in range(84))
+    assert world_index("val", 0) == VAL_OFFSET
+    # val is the deterministic centre crop of the raw 192 render, whose annotation carries the label
+    img, ann = val.raw(3)
+    c = (WORLD_SIZE - WORLD_CROP) // 2
+    assert img.shape == (WORLD_SIZE, WORLD_SIZE, 3) and ann.label == val[3][1] and val.crop_of(3) == (c, c, False)
+    assert torch.equal(val[3][0], torch.from_numpy(img[c:c + WORLD_CROP, c:c + WORLD_CROP]).permute(2, 0, 1).float())
+
+
+def test_training_crops_depend_only_on_the_epoch():
+    ds = WorldDataset("train", size=42, preprocess=_identity())
+    crops0 = [ds.crop_of(i) for i in range(42)]
+    side = WORLD_SIZE - WORLD_CROP
+    assert len(set(crops0)) > 1 and all(0 <= y <= side and 0 <= x <= side for y, x, _ in crops0)
+    assert {f for _, _, f in crops0} == {False, True}
+    a = ds[5][0]
+    ds.set_epoch(1)
+    assert [ds.crop_of(i) for i in range(42)] != crops0
+    ds.set_epoch(0)
+    assert torch.equal(ds[5][0], a)
+
+
+def test_cache_gives_the_same_items_and_the_annotation_follows_the_crop():
+    plain = WorldDataset("train", size=42, seed=2, preprocess=_identity())
+    cached = WorldDataset("train", size=42, seed=2, preprocess=_identity(), cache=True, progress=False)
+    assert cached.images.shape == (42, WORLD_SIZE, WORLD_SIZE, 3) and cached.images.dtype == torch.uint8
+    for i in (0, 7):
+        assert torch.equal(plain[i][0], cached[i][0])
+    face = CLASS_NAMES.index("dog_beagle")
+    for epoch in range(4):
+        plain.set_epoch(epoch)
+        a = plain.annotation(face)
+        y, x, flipped = plain.crop_of(face)
+        raw = plain.raw(face)[1]
+        rx, ry = raw.keypoints["right_eye" if flipped else "left_eye"]  # a flip makes the right eye the left
+        assert a.keypoints["left_eye"] == pytest.approx((WORLD_CROP - 1 - (rx - x) if flipped else rx - x, ry - y))
+
+
+def test_bad_input_names_the_argument():
+    with pytest.raises(ValueError, match="^split"):
+        WorldDataset("test", size=10, preprocess=_identity())
+    with pytest.raises(ValueError, match="^size"):
+        WorldDataset("train", size=0, preprocess=_identity())
+    with pytest.raises(ValueError, match="^seed"):
+        WorldDataset("train", size=4, seed=-1, preprocess=_identity())
+    with pytest.raises(ValueError, match="^seed"):
+        render(-1, 0)
+    with pytest.raises(KeyError, match="name"):
+        probe_set("fig9")
+    with pytest.raises(IndexError, match="^i"):
+        WorldDataset("val", size=5, preprocess=_identity())[5]
