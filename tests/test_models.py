@@ -59,6 +59,14 @@ def test_course_model_is_small_and_same_pattern():
     assert [n.split(".")[-1] for n in layer_names(m)] == [n.split(".")[-1] for n in layer_names(zfnet())]
 
 
+def test_summary_shows_as_an_html_table():
+    rows = summary(course_model())
+    page = rows._repr_html_()
+    assert page.count("<tr>") == 1 + len(rows) + 1  # header, one row per layer, total
+    assert "<td>features.conv5</td>" in page and "<td>1,044,810</td>" in page
+    assert repr(rows) == str(rows)
+
+
 def test_width_scales_maps():
     m = zfnet(num_classes=10, width=0.5)
     assert m.features.conv1.out_channels == 48 and m.classifier.fc6.out_features == 2048

@@ -2,7 +2,9 @@
 per-layer bars (§2, Fig. 3; §4, Fig. 2)."""
 from __future__ import annotations
 
+import html
 import math
+from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -102,11 +104,11 @@ def plot_projections(images: torch.Tensor, projections: dict, names=None, to_dis
         for j, c in enumerate(cols):
             axes[i, j + 1].imshow(show_projection(projections[c][i]))
             if captions and c in captions:
-                axes[i, j + 1].set_title(captions[c][i], fontsize=8)
+                axes[i, j + 1].set_title(captions[c][i], fontsize=10)
             elif i == 0 and not transpose:
                 axes[i, j + 1].set_title(c, fontsize=10)
         if names is not None:
-            (axes[i, 0].set_title if transpose else axes[i, 0].set_ylabel)(names[i], fontsize=9)
+            (axes[i, 0].set_title if transpose else axes[i, 0].set_ylabel)(names[i], fontsize=10)
     for ax in axes.flat:
         if transpose:
             ax.axis("off")
@@ -131,11 +133,48 @@ def feature_map_grid(maps: torch.Tensor, channels=None, ncols: int = 8, title: s
         ax.axis("off")
     for ax, c in zip(axes.flat, channels):
         ax.imshow(maps[c].detach().cpu().numpy(), cmap="viridis")
-        ax.set_title(f"#{c}", fontsize=7)
+        ax.set_title(f"#{c}", fontsize=10)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of cells that a notebook shows as an HTML table (text in a terminal): tables fit the book's column where
+    wide fixed-width text would not.
+
+    Example:
+        >>> print(Table(("input", "conv5"), [(112, "6×6"), (168, "9×9")]))
+        input  conv5
+        112    6×6
+        168    9×9
+    """
+    header: tuple
+    rows: list
+    caption: str = ""
+
+    def _cells(self):
+        return [[str(c) for c in self.header]] + [[f"{c:,}" if isinstance(c, int) else str(c) for c in r]
+                                                   for r in self.rows]
+
+    def __str__(self) -> str:
+        cells = self._cells()
+        widths = [max(len(r[k]) for r in cells) for k in range(len(cells[0]))]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+        return "\n".join(([self.caption] if self.caption else []) + lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        head, *body = self._cells()
+        cap = f"<caption>{e(self.caption)}</caption>" if self.caption else ""
+        return (f"<table>{cap}<thead><tr>" + "".join(f"<th>{e(c)}</th>" for c in head) + "</tr></thead><tbody>"
+                + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in body)
+                + "</tbody></table>")
 
 
 def layer_bars(names, values, ylabel: str, log: bool = False, highlight: str | None = None):

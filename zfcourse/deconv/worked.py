@@ -90,9 +90,12 @@ def number_grid(ax, values, title: str, cmap: str = "Greys", fmt: str = "{:g}", 
 
 def plot_unpooling(ex: Unpooling):
     """Fig. 1 (bottom) with numbers: the map and its windows (switches circled), the pooled map, the signal from
-    above, the unpooled map (adding, the adjoint) and max_unpool2d's (overwriting). Returns the figure."""
-    fig, axes = plt.subplots(1, 5, figsize=(15, 3.4))
-    number_grid(axes[0], ex.x, "map x: windows, switches ○")
+    above, the unpooled map (adding, the adjoint) and max_unpool2d's (overwriting), in two rows that fit a book's
+    ~800-px text column (the way up on top, the way down below). Returns the figure."""
+    fig, grid = plt.subplots(2, 3, figsize=(7.8, 5.6))
+    fig.delaxes(grid[0, 2])
+    axes = [grid[0, 0], grid[0, 1], grid[1, 0], grid[1, 1], grid[1, 2]]
+    number_grid(axes[0], ex.x, "map x: windows,\nswitches ○")
     w = ex.x.shape[1]
     for n, (x0, y0, x1, y1) in enumerate(ex.windows):
         c, d = WINDOW_COLOURS[n % len(WINDOW_COLOURS)], 0.06 * (n + 1)
@@ -105,9 +108,9 @@ def plot_unpooling(ex: Unpooling):
         r, q = divmod(n, ex.pooled.shape[1])
         axes[1].add_patch(Rectangle((q - 0.45, r - 0.45), 0.9, 0.9, fill=False, lw=2,
                                     edgecolor=WINDOW_COLOURS[n % len(WINDOW_COLOURS)]))
-    number_grid(axes[2], ex.signal, "signal y from above")
+    number_grid(axes[2], ex.signal, "signal y\nfrom above")
     vmax = float(max(ex.unpooled.abs().max(), ex.overwritten.abs().max()))
-    number_grid(axes[3], ex.unpooled, "unpooled U(y): adds", cmap="Greens", vmax=vmax)
-    number_grid(axes[4], ex.overwritten, "max_unpool2d(y): overwrites", cmap="Reds", vmax=vmax)
+    number_grid(axes[3], ex.unpooled, "unpooled U(y):\nadds", cmap="Greens", vmax=vmax)
+    number_grid(axes[4], ex.overwritten, "max_unpool2d(y):\noverwrites", cmap="Reds", vmax=vmax)
     fig.tight_layout()
     return fig

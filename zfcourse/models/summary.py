@@ -163,6 +163,18 @@ class Summary(list):
                      f"{sum(r.multiply_adds for r in self):>15,}")
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        """The same table as HTML, so that a notebook shows it within the book's column."""
+        from ..plots import Table
+
+        rows = [(r.name, r.kind, r.kernel, "×".join(map(str, r.shape)), r.receptive_field, r.params, r.multiply_adds)
+                for r in self]
+        rows.append(("total", "", "", "", "", sum(r.params for r in self), sum(r.multiply_adds for r in self)))
+        return Table(("layer", "type", "kernel/stride", "output", "RF", "params", "mult-adds"), rows)._repr_html_()
+
 
 def size_arithmetic(model: nn.Module, input_size: int | None = None) -> list[str]:
     """How each conv/pool of ``features`` turns its input side n into its output side (§2, Fig. 3):
