@@ -19,9 +19,9 @@ DATA = torch.randn(7, 3, 112, 112, generator=torch.Generator().manual_seed(3)) *
 
 def models():
     torch.manual_seed(0)
-    a = course_model(num_classes=12).eval()
+    a = course_model(num_classes=12, input_size=112).eval()
     torch.manual_seed(1)
-    b = course_model(num_classes=12).eval()
+    b = course_model(num_classes=12, input_size=112).eval()
     return a, b
 
 
@@ -41,7 +41,7 @@ def test_evolution_is_the_strongest_activation_projected_under_each_epochs_weigh
     snaps = {1: save_snapshot(a, 1, tmp_path), "final": b}
     evo = feature_evolution(b, snaps, DATA, {"relu2": [0, 5], "pool5": [3]}, batch_size=3, progress=False)
     assert evo.epochs == [1, "final"] and evo.layers == ["features.relu2", "features.pool5"]
-    a16 = course_model(num_classes=12).eval()
+    a16 = course_model(num_classes=12, input_size=112).eval()
     a16.load_state_dict({k: v.float() for k, v in conv_weights(snaps[1]).items()}, strict=False)
     for e, net in enumerate([a16, b]):
         for layer, maps in (("relu2", [0, 5]), ("pool5", [3])):

@@ -61,7 +61,7 @@ def test_landing_reads_the_topmost_object_and_the_nearest_part():
 
 
 def test_landings_use_the_receptive_field_centre():
-    model = course_model(num_classes=12)
+    model = course_model(num_classes=12, input_size=112)
     row = layer_geometry(model, "features.relu2")      # jump 8, centre 12
     pos = torch.tensor([[[3, 3], [6, 1]]])             # unit centres (36, 36) and (60, 20)
     assert unit_centre(row, pos[0]).tolist() == [[36.0, 36.0], [60.0, 20.0]]
@@ -77,7 +77,7 @@ def test_landings_use_the_receptive_field_centre():
 
 
 def test_channel_browser_draws_and_returns_a_widget():
-    model = course_model(num_classes=12).eval()
+    model = course_model(num_classes=12, input_size=112).eval()
     tops = top_k_layers(model, DATA, ["relu1", "relu3"], k=4, progress=False)
     w = channel_browser(model, DATA, tops, layer="relu3", channel=2, describe=lambda name, c: f"{name} {c}")
     pick_layer, pick_channel = w.children[0].children
@@ -86,3 +86,15 @@ def test_channel_browser_draws_and_returns_a_widget():
     assert pick_channel.max == 23
     with pytest.raises(KeyError, match="layer: expected one of"):
         channel_browser(model, DATA, tops, layer="relu5")
+
+
+def test_landing_reads_world_v2_part_boxes_smallest_first():
+    ann = Annotation(label=0, class_name="dog_beagle", box=(20, 20, 80, 80),
+                     parts={"head": (20, 20, 80, 80), "muzzle": (40, 50, 60, 75), "nose": (45, 55, 55, 62),
+                            "left_eye": (30, 35, 40, 45)},
+                     objects=[("dog_beagle", (20, 20, 80, 80))])
+    assert landing_of(ann, 58, 50, reach=3).part == "nose"          # inside muzzle and nose: the smaller box
+    assert landing_of(ann, 70, 50, reach=3).part == "muzzle"
+    assert landing_of(ann, 40, 43, reach=4).part == "left_eye"      # 3 px right of the eye's box
+    assert landing_of(ann, 25, 75, reach=3).part is None            # only the head is there: it names the object
+    assert landing_of(ann, 40, 43, reach=2).part is None

@@ -71,3 +71,19 @@ def test_figure_2_grid_draws():
              for layer in ("relu1", "relu2")]
     fig = plot_figure_2(views, maps_per_row=3)
     assert len(fig.axes) == 4 and fig.axes[0].get_title() == "features.relu1: projections"
+
+
+def test_figure_2_grid_carries_map_numbers_and_full_contrast_projections():
+    import matplotlib
+    matplotlib.use("Agg")
+    from zfcourse.features import plot_top_k
+    views = top_k_views(MODEL, DATA, top_k(MODEL, DATA, "relu2", k=4, progress=False), [3, 7], progress=False)
+    fig = plot_top_k(views, maps_per_row=2)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["#3", "#7"] == [t.get_text() for t in fig.axes[1].texts]
+    grid = fig.axes[0].images[0].get_array()
+    r = views.projections.shape[-1]
+    band = max(6, (2 * r + 1) // 4)
+    first = grid[band:band + r, :r]                    # map #3's first projection: stretched to black … white
+    assert abs(float(first.min())) < 1e-6 and abs(float(first.max()) - 1) < 1e-6
+    with pytest.raises(ValueError, match="contrast: expected 'full' or 'signed'"):
+        plot_top_k(views, contrast="auto")

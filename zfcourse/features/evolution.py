@@ -79,7 +79,7 @@ def weight_correlation(snapshots: dict, final) -> dict[str, list[float]]:
 
     Example:
         >>> from zfcourse.models import course_model
-        >>> a, b = course_model(), course_model()
+        >>> a, b = course_model(input_size=112), course_model(input_size=112)
         >>> rho = weight_correlation({1: a, 2: b}, b)
         >>> round(rho["conv1"][1], 6), abs(rho["conv1"][0]) < 0.2
         (1.0, True)
@@ -107,7 +107,7 @@ def weight_progress(snapshots: dict, final) -> dict[str, list[float]]:
 
     Example:
         >>> from zfcourse.models import course_model
-        >>> a, b = course_model(), course_model()
+        >>> a, b = course_model(input_size=112), course_model(input_size=112)
         >>> [round(v, 6) for v in weight_progress({1: a, 2: b}, b)["conv3"]]
         [0.0, 1.0]
     """
@@ -157,7 +157,7 @@ def feature_evolution(model: nn.Module, snapshots: dict, data, channels: dict, r
 
     Example:
         >>> from zfcourse.models import course_model
-        >>> a, b = course_model().eval(), course_model().eval()
+        >>> a, b = course_model(input_size=112).eval(), course_model(input_size=112).eval()
         >>> evo = feature_evolution(a, {1: a, 2: b}, torch.randn(6, 3, 112, 112), {"relu2": [0, 3]}, progress=False)
         >>> evo.projections["features.relu2"].shape
         torch.Size([2, 2, 3, 27, 27])

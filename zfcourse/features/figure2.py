@@ -2,8 +2,8 @@
 laid out as the paper does — per map a square block of projections beside the matching block of patches.
 
 Both are cut to the unit's exact receptive field (:func:`zfcourse.models.crop`), so projection and patch line up pixel
-for pixel; the projection is zero outside that square anyway. Projections are shown the paper's way
-(:func:`zfcourse.plots.show_projection`: each scaled on its own, grey = 0).
+for pixel; the projection is zero outside that square anyway. Projections are shown the paper's way, each scaled on
+its own to its full contrast; every block carries its map number.
 """
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ import math
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
 from ..deconv import project_many
 from ..models import crop, layer_geometry
-from ..plots import blocks, show_projection, to_image
+from ..plots import mosaic, show_projection, to_image
 from .topk import TopK, images_at
 
 
@@ -42,7 +43,7 @@ def top_k_views(model: nn.Module, data, top: TopK, channels=None, rectify: str =
     Example:
         >>> from zfcourse.features import top_k
         >>> from zfcourse.models import course_model
-        >>> model, data = course_model().eval(), torch.randn(12, 3, 112, 112)
+        >>> model, data = course_model(input_size=112).eval(), torch.randn(12, 3, 112, 112)
         >>> top = top_k(model, data, "relu2", k=4, progress=False)
         >>> v = top_k_views(model, data, top, channels=[0, 5], progress=False)
         >>> v.projections.shape, v.patches.shape
@@ -69,34 +70,65 @@ def top_k_views(model: nn.Module, data, top: TopK, channels=None, rectify: str =
                      patches.view(shape).cpu())
 
 
-def plot_top_k(views: TopKViews, maps_per_row: int = 4, to_display=to_image, axes=None, title: str | None = None):
-    """Draw Fig. 2 for one layer: top-k projections (left) and their receptive-field patches (right), per map.
+def _grid(views: np.ndarray, channels, maps_per_row: int) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
+    """(C, k, h, w, 3) → one image with each map's k tiles in a √k-wide block, the blocks ``maps_per_row`` wide and a
+    white band above each row of blocks for its map numbers; returns the image and the labels (x, y, "#c")."""
+    side = math.ceil(math.sqrt(views.shape[1]))
+    per_map = np.stack([mosaic(v, side) for v in views])              # (C, H, W, 3)
+    _, h, w, _ = per_map.shape
+    band, gap = max(6, h // 4), max(2, w // 12)
+    rows = math.ceil(len(per_map) / maps_per_row)
+    out = np.ones((rows * (h + band), maps_per_row * (w + gap) - gap, 3), dtype=np.float32)
+    labels = []
+    for i, (block, c) in enumerate(zip(per_map, channels)):
+        r, q = divmod(i, maps_per_row)
+        y0, x0 = r * (h + band) + band, q * (w + gap)
+        out[y0:y0 + h, x0:x0 + w] = block
+        labels.append((x0 + w / 2, y0 - band / 2, f"#{int(c)}"))
+    return out, labels
 
-    ``to_display`` turns input-space patches into RGB in [0, 1] (default: per-patch min–max). Returns the figure.
+
+def plot_top_k(views: TopKViews, maps_per_row: int = 4, to_display=to_image, axes=None, title: str | None = None,
+               contrast: str = "full", fontsize: float = 10):
+    """Draw Fig. 2 for one layer: top-k projections (left) and their receptive-field patches (right), per map, each
+    block headed by its map number.
+
+    ``to_display`` turns input-space patches into RGB in [0, 1] (default: per-patch min–max). ``contrast`` says how a
+    projection p is shown, each on its own: ``"full"`` (default) stretches it to its own full range,
+    (p − min p) / (max p − min p), so every projection uses black to white whatever its scale — the paper's
+    visualisations (§4, Fig. 2) show each one at full contrast; ``"signed"`` keeps grey = 0, 0.5 + 0.5 p / max|p|
+    (:func:`zfcourse.plots.show_projection`), where a few strong pixels leave the rest near grey. Returns the figure.
 
     Example:
         >>> from zfcourse.features import top_k
         >>> from zfcourse.models import course_model
-        >>> model, data = course_model().eval(), torch.randn(12, 3, 112, 112)
+        >>> model, data = course_model(input_size=112).eval(), torch.randn(12, 3, 112, 112)
         >>> v = top_k_views(model, data, top_k(model, data, "relu2", progress=False), [0, 1], progress=False)
         >>> fig = plot_top_k(v)
+        >>> [t.get_text() for t in fig.axes[0].texts]
+        ['#0', '#1']
     """
+    if contrast not in ("full", "signed"):
+        raise ValueError(f"contrast: expected 'full' or 'signed', got {contrast!r}")
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(10, 5 * math.ceil(len(views.channels) / maps_per_row) / 2 + 0.6))
+        rows = math.ceil(len(views.channels) / maps_per_row)
+        fig, axes = plt.subplots(1, 2, figsize=(10, 5 * rows / 2 + 0.6))
     fig = axes[0].figure
-    left = blocks(show_projection(views.projections), maps_per_row)
-    right = blocks(to_display(views.patches), maps_per_row)
-    for ax, img, what in zip(axes, (left, right), ("projections", "patches")):
+    shown = to_image(views.projections) if contrast == "full" else show_projection(views.projections)
+    for ax, tiles, what in zip(axes, (shown, to_display(views.patches)), ("projections", "patches")):
+        img, labels = _grid(np.asarray(tiles), views.channels.tolist(), maps_per_row)
         ax.imshow(img, interpolation="nearest")
-        ax.set_title(f"{title or views.layer}: {what}", fontsize=9)
+        for x, y, text in labels:
+            ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
+        ax.set_title(f"{title or views.layer}: {what}", fontsize=fontsize)
         ax.axis("off")
     return fig
 
 
-def plot_figure_2(views_by_layer: list[TopKViews], maps_per_row: int = 4, to_display=to_image):
-    """Fig. 2 for several layers: one row per layer, projections | patches. Returns the figure."""
+def plot_figure_2(views_by_layer: list[TopKViews], maps_per_row: int = 4, to_display=to_image, contrast: str = "full"):
+    """Fig. 2 for several layers: one row per layer, projections | patches (:func:`plot_top_k`). Returns the figure."""
     fig, axes = plt.subplots(len(views_by_layer), 2, figsize=(10, 4.2 * len(views_by_layer)), squeeze=False)
     for row, views in zip(axes, views_by_layer):
-        plot_top_k(views, maps_per_row, to_display, axes=row)
+        plot_top_k(views, maps_per_row, to_display, axes=row, contrast=contrast)
     fig.tight_layout()
     return fig

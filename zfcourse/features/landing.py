@@ -3,8 +3,8 @@
 Fig. 2 is read by eye ("layer 4 ... dog faces; bird's legs"). The embedded world knows every object and part it drew,
 so the same reading can be counted: unit (y, x) of a layer with jump j and centre c is centred on input pixel
 (c + y·j, c + x·j) (:func:`zfcourse.models.geometry`); the object drawn topmost at that pixel (or the
-background) and the main object's nearest named part (``left_eye``, ``nose``, ``front_wheel``, ``lettering`` …)
-say what it looked at.
+background) and the main object's nearest named part (its part boxes: ``left_eye``, ``nose``, a wheel, the
+lettering, the keys …) say what it looked at.
 Objects are known by their boxes, not their outlines, so a box corner outside a round face still counts as the
 face. For deep layers the receptive field covers most of the image, so "the centre" is where the unit is centred,
 not all it sees.
@@ -38,17 +38,35 @@ def unit_centre(row: LayerGeometry, pos: torch.Tensor) -> torch.Tensor:
 
 
 def landing_of(annotation, y: float, x: float, reach: float) -> Landing:
-    """What ``annotation`` (an :class:`~zfcourse.data.Annotation` in the model's input frame) has at pixel (y, x)."""
+    """What ``annotation`` (an :class:`~zfcourse.data.Annotation` in the model's input frame) has at pixel (y, x): the
+    object drawn topmost there and, on the main object, its nearest named part within ``reach`` pixels."""
     for k, (name, (x0, y0, x1, y1)) in enumerate(reversed(annotation.objects)):   # drawn last = on top
         if x0 <= x < x1 and y0 <= y < y1:
             is_main = k == 0 and name == annotation.class_name  # the main object is drawn last
             part = None
-            if is_main and annotation.keypoints:
-                dist = {p: ((px - x) ** 2 + (py - y) ** 2) ** 0.5 for p, (px, py) in annotation.keypoints.items()}
-                nearest = min(dist, key=dist.get)
-                part = nearest if dist[nearest] <= reach else None
+            if is_main:
+                part = _nearest_part(annotation, x, y, reach)
             return Landing(name, is_main, part)
     return Landing(BACKGROUND, False, None)
+
+
+def _nearest_part(annotation, x: float, y: float, reach: float) -> str | None:
+    """The main object's named part nearest to (x, y) within ``reach`` pixels.
+
+    World v2 annotates parts by boxes: the distance to a box is 0 inside it, ties go to the smaller box (an eye inside
+    the head), and parts whose box covers half the object's box or more (``head``, ``body``, ``disc``, ``keys`` …)
+    are left out — they name the object, not a part of it. Annotations with keypoints only use those points."""
+    if annotation.parts:
+        x0, y0, x1, y1 = annotation.box
+        whole = max((x1 - x0) * (y1 - y0), 1)
+        dist = {p: (max(a - x, 0, x - c) ** 2 + max(b - y, 0, y - d) ** 2) ** 0.5 + 1e-6 * (c - a) * (d - b)
+                for p, (a, b, c, d) in annotation.parts.items() if (c - a) * (d - b) < whole / 2}
+    else:
+        dist = {p: ((px - x) ** 2 + (py - y) ** 2) ** 0.5 for p, (px, py) in annotation.keypoints.items()}
+    if not dist:
+        return None
+    nearest = min(dist, key=dist.get)
+    return nearest if dist[nearest] <= reach else None
 
 
 def landings(annotations, top: TopK, row: LayerGeometry, channels=None,
@@ -56,8 +74,8 @@ def landings(annotations, top: TopK, row: LayerGeometry, channels=None,
     """For each map in ``channels`` (default all) and each of its top-k activations, its :class:`Landing`.
 
     ``annotations`` is indexable by image index (e.g. ``[dataset.annotation(i) for i in range(n)]`` or a function
-    wrapped in a dict); ``reach`` (default: a quarter of the receptive field, at least 4 px) is how close a keypoint
-    must be to count as the part.
+    wrapped in a dict); ``reach`` (default: a quarter of the receptive field, at least 4 px) is how close a part
+    (its box, or its keypoint) must be to count.
     """
     if row.name != top.layer:
         raise ValueError(f"row: geometry of {row.name} given for top-k activations of {top.layer}")

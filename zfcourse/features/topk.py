@@ -136,8 +136,8 @@ def top_k_layers(model: nn.Module, data, layers, k: int = 9, batch_size: int = 6
 
     Example:
         >>> from zfcourse.models import course_model
-        >>> tops = top_k_layers(course_model().eval(), torch.randn(10, 3, 112, 112), ["relu1", "relu5"], k=2,
-        ...                     progress=False)
+        >>> model = course_model(input_size=112).eval()
+        >>> tops = top_k_layers(model, torch.randn(10, 3, 112, 112), ["relu1", "relu5"], k=2, progress=False)
         >>> {name: tuple(t.values.shape) for name, t in tops.items()}
         {'features.relu1': (24, 2), 'features.relu5': (64, 2)}
     """
@@ -178,7 +178,7 @@ def top_k(model: nn.Module, data, layer: str | int, k: int = 9, batch_size: int 
 
     Example:
         >>> from zfcourse.models import course_model
-        >>> top = top_k(course_model().eval(), torch.randn(20, 3, 112, 112), "conv5", k=3, progress=False)
+        >>> top = top_k(course_model(input_size=112).eval(), torch.randn(20, 3, 112, 112), "conv5", k=3, progress=False)
         >>> top.values.shape, top.image.shape, top.position.shape
         (torch.Size([64, 3]), torch.Size([64, 3]), torch.Size([64, 3, 2]))
     """
