@@ -77,22 +77,22 @@ def test_full_size_counts_by_hand():
 
 
 def test_base_rows_equal_the_existing_models():
-    rows = {(r.base, r.label): r for r in table3_configs(width=0.25, fc_width=512, input_size=112, num_classes=10)}
+    rows = {(r.base, r.label): r for r in table3_configs(width=0.25, fc_width=512, input_size=168, num_classes=10)}
     zf = ablated(**rows[("zf", "ZF model (Fig. 3)")].kwargs)
     ref = course_model(10)
-    assert list(zf.state_dict()) == list(ref.state_dict()) and n_params(zf) == n_params(ref) == 799_018
+    assert list(zf.state_dict()) == list(ref.state_dict()) and n_params(zf) == n_params(ref) == 1_028_394
     kr = ablated(**rows[("krizhevsky", "Replication of Krizhevsky")].kwargs)
-    ref = krizhevsky(10, width=0.25, fc_units=512, input_size=112)
+    ref = krizhevsky(10, width=0.25, fc_units=512, input_size=168)
     assert {k: v.shape for k, v in kr.state_dict().items()} == {k: v.shape for k, v in ref.state_dict().items()}
 
 
 def test_course_scale_rows_and_init():
-    rows = table3_configs(width=0.25, fc_width=512, input_size=112, num_classes=10)
+    rows = table3_configs(width=0.25, fc_width=512, input_size=168, num_classes=10)
     wide = rows[-1].kwargs
     assert wide["fc_width"] == 1024 and wide["conv_widths"] == (24, 64, 128, 256, 128)
     m = ablated(**rows[4].kwargs)      # Krizhevsky without 3, 4, 6, 7
     assert [n for n, _ in m.classifier.named_children()] == ["fc8"]
-    assert m(torch.zeros(1, 3, 112, 112)).shape == (1, 10)
+    assert m(torch.zeros(1, 3, 168, 168)).shape == (1, 10)
     for mod in m.modules():
         if isinstance(mod, (nn.Conv2d, nn.Linear)):
             assert mod.bias.abs().max() == 0 and abs(mod.weight.std().item() - 0.01) < 3e-3

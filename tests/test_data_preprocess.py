@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from zfcourse.data import (Preprocess, centre_crop, embedded_preprocess, mean_image, paper_resize, probe_set,
-                           resize_shortest, ten_crop, ten_crop_boxes)
+from zfcourse.data import (WORLD_CROP, WORLD_SIZE, Preprocess, centre_crop, mean_image, paper_resize, probe_set,
+                           resize_shortest, ten_crop, ten_crop_boxes, world_preprocess)
 
 
 def random_images(n=2, size=128, seed=0):
@@ -43,11 +43,15 @@ def test_smaller_images_use_the_matching_window_of_the_mean():
     assert torch.equal(p.to_input(img, offset=(0, 16)), -mean[:, 0:112, 16:128])
 
 
-def test_embedded_preprocess_and_probe_inputs():
-    p = embedded_preprocess()
-    assert p.mean.shape == (3, 128, 128) and 60 < float(p.mean.mean()) < 200
+def test_world_preprocess_and_probe_inputs():
+    p = world_preprocess()
+    assert p.mean.shape == (3, WORLD_SIZE, WORLD_SIZE) and 60 < float(p.mean.mean()) < 200
     x = probe_set("fig7").inputs(p)
-    assert x.shape == (3, 3, 112, 112) and -160 < float(x.min()) and float(x.max()) < 160
+    assert x.shape == (3, 3, WORLD_CROP, WORLD_CROP) and -200 < float(x.min()) < 0 < float(x.max()) < 200
+    # the probes are centre crops: their mean window is the centre of μ
+    c = (WORLD_SIZE - WORLD_CROP) // 2
+    expected = torch.from_numpy(probe_set("fig7").images[0]).permute(2, 0, 1).float() - p.mean[:, c:-c, c:-c]
+    assert torch.allclose(x[0], expected)
 
 
 def test_torchvision_normalisation_values():
@@ -57,18 +61,20 @@ def test_torchvision_normalisation_values():
 
 
 def test_ten_crop_geometry():
-    img = torch.arange(3 * 128 * 128).reshape(3, 128, 128)
-    crops = ten_crop(img, 112)
-    assert crops.shape == (10, 3, 112, 112)
-    boxes = ten_crop_boxes(128, 112)
-    assert boxes[:5] == [(0, 0, False), (0, 16, False), (16, 0, False), (16, 16, False), (8, 8, False)]
+    # the world's renders and crops: 192 → 168 (the paper's 256 → 224, × 0.75)
+    s, c = WORLD_SIZE, WORLD_CROP
+    img = torch.arange(3 * s * s).reshape(3, s, s)
+    crops = ten_crop(img, c)
+    assert crops.shape == (10, 3, c, c)
+    boxes = ten_crop_boxes(s, c)
+    assert boxes[:5] == [(0, 0, False), (0, 24, False), (24, 0, False), (24, 24, False), (12, 12, False)]
     assert all(f for _, _, f in boxes[5:])
-    assert torch.equal(crops[0], img[:, :112, :112])
-    assert torch.equal(crops[3], img[:, 16:, 16:])
-    assert torch.equal(crops[4], centre_crop(img, 112))
-    assert torch.equal(crops[5], img[:, :112, :112].flip(-1))
-    batched = ten_crop(torch.stack([img, img]), 112)
-    assert batched.shape == (2, 10, 3, 112, 112) and torch.equal(batched[1], crops)
+    assert torch.equal(crops[0], img[:, :c, :c])
+    assert torch.equal(crops[3], img[:, 24:, 24:])
+    assert torch.equal(crops[4], centre_crop(img, c))
+    assert torch.equal(crops[5], img[:, :c, :c].flip(-1))
+    batched = ten_crop(torch.stack([img, img]), c)
+    assert batched.shape == (2, 10, 3, c, c) and torch.equal(batched[1], crops)
 
 
 def test_paper_resize_then_ten_crop_on_a_non_square_image():
