@@ -243,7 +243,75 @@ def test_table_diagnostics_and_bar_plot(model):
                              size=11, n_random=2)
     assert set(t.chance) == set(t.mean) == set(t.changed)
     assert all(0 <= t.chance[k] <= 1 and 0 < t.changed[k] <= 1 for k in t.mean)
-    assert "Δ / chance / changed / Δ÷chance" in t.diagnostics() and "Random" in t.diagnostics()
+    text = t.diagnostics()
+    assert "Δ÷chance" in text and "Random" in text and max(map(len, text.splitlines())) <= 100
     fig = plot_table(t)
     assert [ax.get_title() for ax in fig.axes] == ["Layer 5", "Layer 7"]
     plt.close(fig)
+
+
+# --- the random row on the object's own pixels, away from the parts; subsets ------------------------------------------
+def test_random_region_keeps_masks_on_the_object_and_off_the_parts():
+    from zfcourse.correspondence import random_region
+    obj = torch.zeros(2, 40, 40, dtype=torch.bool)
+    obj[:, 5:35, 5:35] = True
+    parts = [[(10, 10, 14, 14)], [(20, 20, 22, 30), (8, 8, 9, 9)]]
+    size = 5
+    region = random_region(obj, parts, size)
+    assert not (region & ~obj).any()
+    masked = mask_random(torch.ones(2, 3, 40, 40), None, size, n_draws=300, seed=1, region=region)
+    for m in masked:
+        for i, boxes in enumerate(parts):
+            hidden = m[i, 0] == 0
+            assert int(hidden.sum()) == size * size
+            for x0, y0, x1, y1 in boxes:
+                assert not hidden[y0:y1 + 1, x0:x1 + 1].any()
+    centers = random_centers(None, 300, seed=1, region=region)
+    assert torch.equal(centers, random_centers(None, 300, seed=1, region=region))
+    for i in range(2):
+        assert region[i, centers[:, i, 1].long(), centers[:, i, 0].long()].all()
+    with pytest.raises(ValueError, match="^region: image 0 has no allowed centre"):
+        random_centers(None, 1, region=torch.zeros(1, 4, 4, dtype=torch.bool))
+    with pytest.raises(ValueError, match="^objects: "):
+        random_region(torch.zeros(2, 4, 4), parts, 3)
+
+
+def test_random_region_on_the_fig8_faces_covers_only_face_pixels():
+    import numpy as np
+
+    from zfcourse.correspondence import random_region
+    from zfcourse.data import probe_set, render_probe
+    faces, empty = probe_set("fig8_faces"), render_probe("fig8_faces", omit=("*",))
+    objects = torch.from_numpy((faces.images != empty.images).any(-1))
+    avoid = [[a.parts[p] for p in ("left_eye", "right_eye", "nose")] for a in faces.annotations]
+    region = random_region(objects, avoid, 15)
+    share = region.flatten(1).sum(1) / objects.flatten(1).sum(1)
+    assert (share > 0.2).all() and (share < 0.9).all()             # a real choice of places, parts excluded
+    masked = mask_random(torch.ones(5, 3, 168, 168), None, 15, n_draws=20, seed=0, region=region)
+    for m in masked:
+        hidden = (m[:, 0] == 0).numpy()
+        for i, a in enumerate(faces.annotations):
+            for p in ("left_eye", "right_eye", "nose"):
+                x0, y0, x1, y1 = a.parts[p]
+                assert not hidden[i, y0:y1 + 1, x0:x1 + 1].any()
+    assert np.array_equal(region.numpy(), random_region(objects, avoid, 15).numpy())
+
+
+def test_table_random_row_uses_the_region_and_subset_deltas(model):
+    from zfcourse.correspondence import subset_deltas
+    g = torch.Generator().manual_seed(4)
+    n = 6
+    kps = [{"right_eye": (40 + i, 50), "left_eye": (70 + i, 50), "nose": (56, 70 - i)} for i in range(n)]
+    region = torch.zeros(n, 112, 112, dtype=torch.bool)
+    region[:, 80:90, 30:80] = True
+    t = correspondence_table(model, torch.randn(n, 3, 112, 112, generator=g) * 60, kps, size=9, n_random=3,
+                             region=region, progress=False)
+    assert t.rows[-1] == "Random" and t.pairs[("Random", "Layer 5")].numel() == 3 * n * (n - 1) // 2
+    sub = subset_deltas(t, k=5, n_subsets=200, seed=0)
+    assert set(sub) == set(t.mean) and all(v.shape == (200,) for v in sub.values())
+    for key, v in sub.items():      # 6 subsets of 5 exist; their mean over many draws ≈ the 6-image Δ
+        assert float(v.mean()) == pytest.approx(t.mean[key], abs=0.1 * t.mean[key] + 1e-9)
+    full = subset_deltas(t, k=n, n_subsets=2)
+    assert all(torch.allclose(v, torch.full((2,), t.mean[k], dtype=torch.float64)) for k, v in full.items())
+    with pytest.raises(ValueError, match="^k: "):
+        subset_deltas(t, k=n + 1)

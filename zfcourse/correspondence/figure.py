@@ -9,9 +9,10 @@ from .measure import PAPER_TABLE1, PARTS, mask_part, mask_random
 
 
 def plot_masks(images: torch.Tensor, keypoints, size: int, boxes=None, parts: dict = PARTS, fill=0.0, seed: int = 0,
-               to_display=None, scale: float = 1.3):
+               to_display=None, scale: float = 1.3, region=None):
     """Fig. 8 (§4.3): a grid with one row per image and columns original, each part masked (a size×size square of
-    ``fill`` centred on the keypoint) and — with ``boxes`` — the first random draw of Table 1 (same ``seed``).
+    ``fill`` centred on the keypoint) and — with ``boxes`` or ``region`` — the first random draw of Table 1 (same
+    ``seed`` and ``region`` as :func:`~zfcourse.correspondence.correspondence_table`).
 
     Args:
         images: (N, 3, S, S) in input space.
@@ -28,8 +29,8 @@ def plot_masks(images: torch.Tensor, keypoints, size: int, boxes=None, parts: di
     to_display = to_display or (lambda x: (x + 128.0).clamp(0, 255) / 255.0)
     columns = {"Original": images}
     columns.update({row: mask_part(images, keypoints, part, size, fill) for row, part in parts.items()})
-    if boxes is not None:
-        columns["Random"] = mask_random(images, boxes, size, 1, fill, seed)[0]
+    if boxes is not None or region is not None:
+        columns["Random"] = mask_random(images, boxes, size, 1, fill, seed, region)[0]
     n, k = images.shape[0], len(columns)
     fig, axes = plt.subplots(n, k, figsize=(scale * k, scale * n), squeeze=False)
     for c, (title, batch) in enumerate(columns.items()):
@@ -37,8 +38,8 @@ def plot_masks(images: torch.Tensor, keypoints, size: int, boxes=None, parts: di
         for r in range(n):
             axes[r, c].imshow(as_display(shown[r]), interpolation="nearest")
             axes[r, c].set_axis_off()
-        axes[0, c].set_title(title, fontsize=9)
-    fig.suptitle(f"Fig. 8 (§4.3): the same part masked in every image ({size}×{size} squares)", fontsize=10)
+        axes[0, c].set_title(title, fontsize=10)
+    fig.suptitle(f"Fig. 8 (§4.3): the same part masked in every image ({size}×{size} squares)", fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -54,8 +55,12 @@ def plot_table(table, paper: dict | None = None, ax=None):
     paper = PAPER_TABLE1 if paper is None else paper
     layers, rows = table.layers, table.rows
     if ax is None:
-        fig, axes = plt.subplots(1, len(layers), figsize=(4.2 * len(layers), 3.2), sharey=True, squeeze=False)
-        axes = axes[0]
+        ncols = min(2, len(layers))                  # two panels a row: fits an ~800-px column at 100 dpi
+        nrows = -(-len(layers) // ncols)
+        fig, axes = plt.subplots(nrows, ncols, figsize=(7.8, 3.0 * nrows + 0.4), sharey=True, squeeze=False)
+        for extra in axes.flat[len(layers):]:
+            extra.set_axis_off()
+        axes = list(axes.flat)
     else:
         fig, axes = ax.figure, [ax] * len(layers)
     for ax_, layer in zip(axes, layers):
@@ -70,10 +75,17 @@ def plot_table(table, paper: dict | None = None, ax=None):
         if table.chance:
             ax_.scatter([x - 0.2 for x in xs], [table.chance[(r, layer)] for r in rows], marker="_", s=300,
                         color="tab:red", zorder=3, label="chance (Δ_chance)")
-        ax_.set_xticks(list(xs), rows, fontsize=8)
-        ax_.set_title(layer, fontsize=9)
-    axes[0].set_ylabel("Δ (mean feature sign change)")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0, 1, 0.9))
+        ax_.set_xticks(list(xs), rows, fontsize=10)
+        ax_.tick_params(axis="y", labelsize=10)
+        ax_.set_title(layer, fontsize=11)
+    for row_start in range(0, len(layers), 2 if ax is None else len(layers)):
+        axes[row_start].set_ylabel("Δ", fontsize=10)
+    handles, labels = {}, {}
+    for ax_ in axes[:len(layers)]:                   # the legend of every series drawn in any panel
+        for h, lab in zip(*ax_.get_legend_handles_labels()):
+            handles.setdefault(lab, h)
+    fig.legend(list(handles.values()), list(handles), loc="upper center", ncol=len(handles), fontsize=10,
+               frameon=False)
+    top = 1 - 0.45 / fig.get_size_inches()[1]
+    fig.tight_layout(rect=(0, 0, 1, top))
     return fig

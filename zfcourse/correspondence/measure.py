@@ -4,7 +4,8 @@ faces change the features the same way?
     1. masks     a square centred on the same keypoint in every image, or at a random place on the object
     2. features  the vectors x_i^l read at "layer 5" and "layer 7", and their changes ε_i^l = x_i^l − x̃_i^l
     3. Δ         how consistently the signs of ε_i^l agree across images (Table 1's scale, and the paper's literal sum)
-    4. Table 1   Δ ± spread for each part and the random baseline at each layer, printed beside the paper's
+    4. Table 1   Δ ± spread for each part and the random baseline at each layer, printed beside the paper's;
+                 Δ on random 5-image subsets of a larger set (how much 5 faces can say)
 
 The code below follows the same four parts in this order; every public function has its maths in its docstring.
 
@@ -222,9 +223,61 @@ def mask_part(images: torch.Tensor, keypoints: Sequence[Mapping], part: str, siz
     return mask_squares(images, centers, size, fill)
 
 
-def random_centers(boxes, n_draws: int, generator: torch.Generator | None = None, seed: int = 0) -> torch.Tensor:
-    """Random mask centres on the object (§4.3, Table 1 "Random"): (n_draws, N, 2) points (x, y), each drawn uniformly
-    from image i's object box (x0, y0, x1, y1), independently per image and per draw.
+def random_region(objects, avoid, size: int) -> torch.Tensor:
+    """Where the "Random" row may centre its masks when they must fall on the object's own pixels and away from the
+    named parts (§4.3, Table 1 "Random"; the paper says only "random parts of the face").
+
+    Returns an (N, H, W) bool tensor R with
+
+        R_i[r, c] = objects_i[r, c]  and  square(c, r) ∩ b = ∅ for every box b in avoid[i]
+
+    where square(c, r) is the ``size``×``size`` square centred on pixel (x = c, y = r) (:func:`square_box`) and a box
+    (x0, y0, x1, y1) covers columns x0..x1 and rows y0..y1 (inclusive, so pixels that touch a part count as the part).
+    A mask centred in R hides only the object's own pixels around its centre and none of the named parts, so the
+    baseline compares parts with other pieces of the same object rather than with background.
+
+    Args:
+        objects: (N, H, W) bool — pixel (r, c) belongs to image i's object (e.g. the pixels that change when the
+            object is not drawn, ``render(..., omit=("*",))``).
+        avoid: N sequences of part boxes (x0, y0, x1, y1) in pixels, e.g. the eye and nose boxes of each face.
+        size: side of the square mask in pixels.
+
+    Example:
+        >>> obj = torch.zeros(1, 10, 10, dtype=torch.bool); obj[0, 2:8, 2:8] = True
+        >>> r = random_region(obj, [[(2, 2, 4, 4)]], 3)
+        >>> bool(r[0, 3, 3]), bool(r[0, 6, 6]), bool(r[0, 5, 5]), int(r.sum())
+        (False, True, False, 20)
+    """
+    objects = torch.as_tensor(objects)
+    if objects.dim() != 3 or objects.dtype != torch.bool:
+        raise ValueError(f"objects: expected an (N, H, W) bool mask of each object's pixels, got "
+                         f"{objects.dtype} of shape {tuple(objects.shape)}")
+    n, h, w = objects.shape
+    if len(avoid) != n:
+        raise ValueError(f"avoid: expected one sequence of part boxes per image ({n}), got {len(avoid)}")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ValueError(f"size: expected a positive integer side in pixels, got {size!r}")
+    lo, hi = math.ceil(-size / 2), math.ceil(size / 2) - 1      # the square spans c + lo … c + hi (same for rows)
+    region = objects.clone()
+    for i, boxes in enumerate(avoid):
+        for box in boxes:
+            if len(box) != 4:
+                raise ValueError(f"avoid: image {i}: expected boxes (x0, y0, x1, y1), got {box!r}")
+            x0, y0, x1, y1 = (float(v) for v in box)
+            # centres whose square overlaps the box: c + hi ≥ x0 and c + lo ≤ x1 (rows alike)
+            c0, c1 = max(math.ceil(x0 - hi), 0), min(math.floor(x1 - lo), w - 1)
+            r0, r1 = max(math.ceil(y0 - hi), 0), min(math.floor(y1 - lo), h - 1)
+            if c0 <= c1 and r0 <= r1:
+                region[i, r0:r1 + 1, c0:c1 + 1] = False
+    return region
+
+
+def random_centers(boxes, n_draws: int, generator: torch.Generator | None = None, seed: int = 0,
+                   region=None) -> torch.Tensor:
+    """Random mask centres on the object (§4.3, Table 1 "Random"): (n_draws, N, 2) points (x, y), independently per
+    image and per draw, each drawn uniformly from image i's object box (x0, y0, x1, y1) — or, with ``region``, from
+    the pixels where ``region[i]`` is True (e.g. :func:`random_region`: the object's own pixels away from the parts;
+    ``boxes`` is then ignored and may be None).
 
     Independent positions in different images are the point of the baseline: they do not correspond, so Δ measures
     how consistently the features change when *unrelated* parts of the object are hidden.
@@ -232,24 +285,42 @@ def random_centers(boxes, n_draws: int, generator: torch.Generator | None = None
     Example:
         >>> random_centers([(10, 10, 20, 30)], 2, seed=0).shape
         torch.Size([2, 1, 2])
+        >>> reg = torch.zeros(1, 8, 8, dtype=torch.bool); reg[0, 5, 2] = True
+        >>> random_centers(None, 2, seed=0, region=reg)[:, 0].tolist()
+        [[2.0, 5.0], [2.0, 5.0]]
     """
+    if isinstance(n_draws, bool) or not isinstance(n_draws, int) or n_draws < 1:
+        raise ValueError(f"n_draws: expected a positive integer, got {n_draws!r}")
+    if generator is None:
+        generator = torch.Generator().manual_seed(seed)
+    if region is not None:
+        region = torch.as_tensor(region)
+        if region.dim() != 3 or region.dtype != torch.bool:
+            raise ValueError(f"region: expected an (N, H, W) bool tensor of allowed centres, got {region.dtype} "
+                             f"of shape {tuple(region.shape)}")
+        out = torch.empty(n_draws, region.shape[0], 2, dtype=torch.float64)
+        for i, allowed in enumerate(region):
+            rc = allowed.nonzero()                                    # (K, 2) rows, columns
+            if len(rc) == 0:
+                raise ValueError(f"region: image {i} has no allowed centre (the object is too small for the mask "
+                                 f"to stay off the parts)")
+            pick = rc[torch.randint(len(rc), (n_draws,), generator=generator)]
+            out[:, i, 0], out[:, i, 1] = pick[:, 1].double(), pick[:, 0].double()
+        return out
     boxes = torch.as_tensor(boxes, dtype=torch.float64)
     if boxes.dim() != 2 or boxes.shape[1] != 4:
         raise ValueError(f"boxes: expected (N, 4) boxes (x0, y0, x1, y1), got shape {tuple(boxes.shape)}")
     if not (boxes[:, 2] >= boxes[:, 0]).all() or not (boxes[:, 3] >= boxes[:, 1]).all():
         raise ValueError("boxes: expected x1 ≥ x0 and y1 ≥ y0 in every (x0, y0, x1, y1) box")
-    if isinstance(n_draws, bool) or not isinstance(n_draws, int) or n_draws < 1:
-        raise ValueError(f"n_draws: expected a positive integer, got {n_draws!r}")
-    if generator is None:
-        generator = torch.Generator().manual_seed(seed)
     u = torch.rand(n_draws, boxes.shape[0], 2, generator=generator, dtype=torch.float64)
     return boxes[:, :2] + u * (boxes[:, 2:] - boxes[:, :2])
 
 
 def mask_random(images: torch.Tensor, boxes, size: int, n_draws: int = 1, fill=0.0,
-                seed: int = 0) -> list[torch.Tensor]:
+                seed: int = 0, region=None) -> list[torch.Tensor]:
     """The "Random" row of Table 1 (§4.3): ``n_draws`` masked copies of ``images``, each with a ``size``×``size`` square
-    at an independent uniformly random place inside each image's object box (see :func:`random_centers`).
+    at an independent uniformly random place inside each image's object box — or, with ``region`` ((N, H, W) bool,
+    e.g. :func:`random_region`), centred on a uniformly random allowed pixel (see :func:`random_centers`).
 
     Boxes may reach past the border (the embedded world's are clipped, real ones may not be); centres are kept on the
     image, so every square hides some of the object.
@@ -260,10 +331,17 @@ def mask_random(images: torch.Tensor, boxes, size: int, n_draws: int = 1, fill=0
     """
     images = _check_images(images)
     n, _, h, w = images.shape
-    boxes = torch.as_tensor(boxes, dtype=torch.float64)
-    if boxes.dim() != 2 or boxes.shape[0] != n:
-        raise ValueError(f"boxes: expected one (x0, y0, x1, y1) box per image ({n}), got shape {tuple(boxes.shape)}")
-    centers = random_centers(boxes, n_draws, seed=seed)
+    if region is not None:
+        region = torch.as_tensor(region)
+        if tuple(region.shape) != (n, h, w):
+            raise ValueError(f"region: expected an ({n}, {h}, {w}) bool tensor (one map per image), "
+                             f"got shape {tuple(region.shape)}")
+    else:
+        boxes = torch.as_tensor(boxes, dtype=torch.float64)
+        if boxes.dim() != 2 or boxes.shape[0] != n:
+            raise ValueError(f"boxes: expected one (x0, y0, x1, y1) box per image ({n}), "
+                             f"got shape {tuple(boxes.shape)}")
+    centers = random_centers(boxes, n_draws, seed=seed, region=region)
     centers[..., 0].clamp_(0, w - 1)
     centers[..., 1].clamp_(0, h - 1)
     return [mask_squares(images, c, size, fill) for c in centers]
@@ -523,21 +601,73 @@ class CorrespondenceTable:
 
     __repr__ = __str__
 
+    def to_html(self, digits: int = 3) -> str:
+        """The table as an HTML table (rows × layers, ours then the paper's per layer; "—" where the paper has none),
+        for pages narrower than the text form."""
+        head = "".join(f"<th>{layer}</th><th>{layer} (paper)</th>" for layer in self.layers)
+        body = []
+        for row in self.rows:
+            cells = []
+            for layer in self.layers:
+                paper = PAPER_TABLE1.get((row, layer))
+                cells += [f"{self.mean[(row, layer)]:.{digits}f} ± {self.spread[(row, layer)]:.{digits}f}",
+                          f"{paper[0]:.3f} ± {paper[1]:.3f}" if paper else "—"]
+            body.append(f"<tr><th>{row}</th>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        return (f"<table><caption>Table 1 (§4.3), Δ: {self.n_images} images, {self.size}×{self.size} masks, random = "
+                f"{self.n_random} draws; ± = {self.spread_label}</caption><thead><tr><th></th>{head}</tr></thead>"
+                f"<tbody>{''.join(body)}</tbody></table>")
+
     def diagnostics(self) -> str:
         """Per cell: Δ, the chance level Δ_chance (same sign counts, no correspondence), the fraction of units the
         mask changes (ε ≠ 0), all means over images (and draws), and Δ ÷ Δ_chance — Δ relative to what the mask's own
-        sparsity alone would give (see the module docstring)."""
+        sparsity alone would give (see the module docstring). One block per layer, so it stays narrow."""
         first = max(11, *(len(row) + 1 for row in self.rows))
-        width = max(40, *(len(layer) + 36 for layer in self.layers))
-        lines = [f"{'':<{first}}" + "".join(f"{layer + ': Δ / chance / changed / Δ÷chance':<{width}}"
-                                            for layer in self.layers)]
-        for row in self.rows:
-            cells = [f"{self.mean[(row, layer)]:.3f} / {self.chance[(row, layer)]:.3f} / "
-                     f"{self.changed[(row, layer)]:.1%} / "
-                     f"{self.mean[(row, layer)] / self.chance[(row, layer)] if self.chance[(row, layer)] else 0.0:.2f}"
-                     for layer in self.layers]
-            lines.append(f"{row:<{first}}" + "".join(f"{c:<{width}}" for c in cells))
-        return "\n".join(line.rstrip() for line in lines)
+        lines = []
+        for layer in self.layers:
+            lines.append(f"{layer + ':':<{first}}{'Δ':>8}{'chance':>9}{'changed':>9}{'Δ÷chance':>10}")
+            for row in self.rows:
+                m, c = self.mean[(row, layer)], self.chance[(row, layer)]
+                lines.append(f"{'  ' + row:<{first}}{m:>8.3f}{c:>9.3f}{self.changed[(row, layer)]:>9.1%}"
+                             f"{m / c if c else 0.0:>10.2f}")
+        return "\n".join(lines)
+
+
+def subset_deltas(table: CorrespondenceTable, k: int = 5, n_subsets: int = 1000, seed: int = 0) -> dict:
+    """How much Δ moves with the choice of images (§4.3 uses 5): {(row, layer): (n_subsets,) tensor} of Δ computed
+    on random k-image subsets S of the table's N images (drawn without replacement, independently per subset),
+    reusing the table's per-pair fractions δ_ij:
+
+        Δ(S) = 1/(k(k−1)) · Σ_{i≠j ∈ S} δ_ij        ("Random": the mean of Δ(S) over the table's draws)
+
+    The spread of Δ(S) over subsets is what a 5-image table like the paper's can and cannot resolve; the mean over
+    subsets equals the N-image Δ in expectation.
+
+    Example:
+        >>> eps = torch.randint(-1, 2, (6, 50), generator=torch.Generator().manual_seed(0)).float()
+        >>> pairs = _pair_values(eps)
+        >>> t = CorrespondenceTable(("Nose",), ("L",), {("Nose", "L"): float(pairs.mean())}, {}, {("Nose", "L"): pairs},
+        ...                         {}, n_images=6)
+        >>> d = subset_deltas(t, k=6, n_subsets=3)[("Nose", "L")]
+        >>> torch.allclose(d, torch.full((3,), delta(eps), dtype=torch.float64))
+        True
+    """
+    n = table.n_images
+    if isinstance(k, bool) or not isinstance(k, int) or not 2 <= k <= n:
+        raise ValueError(f"k: expected an integer subset size in [2, {n}] (the table's images), got {k!r}")
+    if isinstance(n_subsets, bool) or not isinstance(n_subsets, int) or n_subsets < 1:
+        raise ValueError(f"n_subsets: expected a positive integer, got {n_subsets!r}")
+    g = torch.Generator().manual_seed(seed)
+    i, j = torch.triu_indices(n, n, offset=1)
+    position = torch.full((n, n), -1, dtype=torch.long)
+    position[i, j] = torch.arange(len(i))
+    subsets = torch.stack([torch.randperm(n, generator=g)[:k].sort().values for _ in range(n_subsets)])
+    a, b = torch.triu_indices(k, k, offset=1)
+    cols = position[subsets[:, a], subsets[:, b]]                   # (n_subsets, k(k−1)/2) pair positions
+    out = {}
+    for key, values in table.pairs.items():
+        per_draw = values.reshape(-1, len(i))                       # one row per draw (1 for the part rows)
+        out[key] = per_draw[:, cols].mean(dim=(0, 2))
+    return out
 
 
 def _pair_values(eps: torch.Tensor) -> torch.Tensor:
@@ -548,16 +678,18 @@ def _pair_values(eps: torch.Tensor) -> torch.Tensor:
 
 def correspondence_table(model: nn.Module, images: torch.Tensor, keypoints, boxes=None, *, size: int = 15,
                          parts: dict = PARTS, layers: dict = LAYERS, n_random: int = 10, fill=0.0, seed: int = 0,
-                         batch_size: int = 64, progress: bool = True) -> CorrespondenceTable:
+                         batch_size: int = 64, progress: bool = True, region=None) -> CorrespondenceTable:
     """Table 1 (§4.3): for each part, mask it in every image, take ε_i^l = x_i^l − x̃_i^l at each layer and report
     Δ_l = mean_{i≠j} δ(sign ε_i^l, sign ε_j^l) ± the spread over image pairs; the "Random" row masks squares of the same
-    size at independent random places inside each object's box, ``n_random`` times.
+    size at independent random places inside each object's box — or, with ``region``, centred on allowed pixels
+    only (:func:`random_region`: the object's own pixels away from the parts) — ``n_random`` times.
 
     Args:
         model: the network (eval mode is used; dropout off).
         images: (N, 3, S, S) in input space, N ≥ 2 — e.g. the 5 frontal faces of the ``fig8_faces`` probe set.
         keypoints: N annotations, each a mapping name → (x, y) (or an object with ``.keypoints``), in pixels.
-        boxes: (N, 4) object boxes (x0, y0, x1, y1) for the random row; ``None`` leaves that row out.
+        boxes: (N, 4) object boxes (x0, y0, x1, y1) for the random row; ``None`` (and no ``region``) leaves that
+            row out.
         size: side of the square mask in pixels.
         parts: {row label: keypoint name}.
         layers: {column label: layer name}; the default reads relu5 and relu7 (section 2).
@@ -566,6 +698,7 @@ def correspondence_table(model: nn.Module, images: torch.Tensor, keypoints, boxe
         seed: seeds the random positions.
         batch_size: images per forward pass.
         progress: a progress bar over the forward passes (originals, every masked copy and every random draw).
+        region: (N, S, S) bool, where the random row may centre its masks (replaces ``boxes`` for that row).
 
     Example:
         >>> from zfcourse.models import course_model
@@ -589,10 +722,10 @@ def correspondence_table(model: nn.Module, images: torch.Tensor, keypoints, boxe
         layers = {str(name): name for name in layers}
     variants = {row: mask_part(images, keypoints, part, size, fill) for row, part in parts.items()}
     draws = []
-    if boxes is not None:
+    if boxes is not None or region is not None:
         if isinstance(n_random, bool) or not isinstance(n_random, int) or n_random < 1:
             raise ValueError(f"n_random: expected a positive integer, got {n_random!r}")
-        draws = mask_random(images, boxes, size, n_random, fill, seed)
+        draws = mask_random(images, boxes, size, n_random, fill, seed, region)
     # One pass over originals and every masked copy: equal batches give bit-identical activations where pixels agree.
     stack = torch.cat([images, *variants.values(), *draws])
     feats = {label: f.view(-1, n, f.shape[1]) for label, f in layer_features(model, stack, layers, batch_size,
