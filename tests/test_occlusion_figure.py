@@ -22,6 +22,10 @@ def test_figure_7_has_five_panels_per_row():
                         to_display=lambda t: pictured.append(t) or to_image(t))
     assert len(fig.axes) == 10 + 4  # five panels per row plus the colour bars of (b) and (d)
     assert len(pictured) == 2 and all(p is image for p in pictured)  # to_display= draws each row's image once
+    assert fig.get_size_inches()[0] * 100 <= 780  # the book's ~780-px text column at 100 dpi
+    fig.canvas.draw()
+    sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text() and t.get_visible()]
+    assert sizes and min(sizes) >= 10  # titles, labels, colour-bar ticks and the legend at body size
     plt.close(fig)
 
 

@@ -43,7 +43,7 @@ def torchvision_model(name):
 
 
 MODELS = {
-    "course": lambda: lively(course_model()),
+    "course": lambda: lively(course_model(input_size=112)),
     "zfnet": lambda: lively(zfnet(20, width=0.125)),
     "krizhevsky": lambda: lively(krizhevsky(20, width=0.125)),
     "alexnet": lambda: torchvision_model("alexnet"),
@@ -129,7 +129,7 @@ class Rescaled(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.net = lively(course_model())
+        self.net = lively(course_model(input_size=112))
         self.features, self.classifier = self.net.features, self.net.classifier
 
     def forward(self, x):
@@ -159,7 +159,7 @@ def test_changed_regions_are_where_activations_change():
     for size, y, x in ((16, 48, 40), (24, 0, 88), (9, 103, 0)):
         occluded = image.clone()
         occluded[:, y:y + size, x:x + size] = 0
-        regions = {r.layer: r for r in changed_regions(course_model(), size, y, x)}  # geometry alone: any weights
+        regions = {r.layer: r for r in changed_regions(course_model(input_size=112), size, y, x)}  # any weights
         a = torch.stack([image, occluded])
         for name, m in model.features.named_children():
             with torch.no_grad():
@@ -203,7 +203,7 @@ def test_plot_changed_regions_draws_each_conv_layer():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
-    model = course_model()
+    model = course_model(input_size=112)
     regions = [r for r in changed_regions(model, 16, 0, 40) if r.full_multiply_adds]
     fig = plot_changed_regions(model, 16, 0, 40, image=torch.zeros(3, 112, 112))
     left, right = fig.axes
@@ -219,7 +219,7 @@ def test_plot_changed_regions_draws_each_conv_layer():
 def test_changed_regions_bad_input(kwargs, name):
     args = dict(size=16, y=0, x=0) | kwargs
     with pytest.raises(ValueError, match=f"^{name}:"):
-        changed_regions(course_model(), **args)
+        changed_regions(course_model(input_size=112), **args)
 
 
 def test_an_image_too_small_for_the_model_names_the_image():

@@ -109,7 +109,7 @@ def projection_panel(model: nn.Module, image: torch.Tensor, top: TopK, data, fea
         >>> import torch
         >>> from zfcourse.models import course_model
         >>> from zfcourse.features import top_k
-        >>> model, data = course_model().eval(), 50 * torch.randn(6, 3, 112, 112)
+        >>> model, data = course_model(input_size=112).eval(), 50 * torch.randn(6, 3, 112, 112)
         >>> top = top_k(model, data, "relu5", k=4, progress=False)
         >>> projection_panel(model, data[0], top, data, feature_map=3, k=4).shape
         (112, 228, 3)
@@ -157,8 +157,13 @@ def _backdrop(ax, picture):
     ax.imshow(picture.mean(-1), cmap="gray", alpha=0.35)
 
 
+FONT = 10  # points: the book's column shows figures at about their drawn size, so text stays at body size
+
+
 def draw_row(axes, image, maps, class_names, projection=None, box=None, to_display=to_image, titles=True):
-    """Draw the five panels of one Fig. 7 row on ``axes`` (5 axes). ``projection``: an (h, w, 3) picture for (c)."""
+    """Draw the five panels of one Fig. 7 row on ``axes`` (5 axes, in panel order (a)–(e)). ``projection``: an
+    (h, w, 3) picture for (c). (b) is drawn with viridis, (d) with cividis on [0, 1], each with its colour bar;
+    (e) with a categorical map and a legend naming each label that occurs."""
     picture = to_display(image)
     y, x = (int(v) for v in np.unravel_index(int(maps.prob.argmin()), maps.prob.shape))
     axes[0].imshow(picture)
@@ -166,52 +171,65 @@ def draw_row(axes, image, maps, class_names, projection=None, box=None, to_displ
          edgecolor="white", lw=1, alpha=0.9, fill=True)
     if box is not None:
         _box(axes[0], box, color="lime", lw=1.2, ls="--")
-    axes[0].set_xlabel(f"p(unoccluded) = {maps.unoccluded_prob:.2f}", fontsize=8)
+    axes[0].set_xlabel(f"p({class_names[maps.target]}) = {maps.unoccluded_prob:.2f}", fontsize=FONT)
     ext = centre_extent(maps)
-    for ax, values, cmap in ((axes[1], maps.activation, "viridis"), (axes[3], maps.prob, "jet")):
+    for ax, values, cmap, limits in ((axes[1], maps.activation, "viridis", {}),
+                                     (axes[3], maps.prob, "cividis", dict(vmin=0, vmax=1))):
         _backdrop(ax, picture)
         if values is not None:
-            im = ax.imshow(values.numpy(), cmap=cmap, extent=ext, alpha=0.8,
-                           **(dict(vmin=0, vmax=1) if cmap == "jet" else {}))
-            plt.colorbar(im, ax=ax, fraction=0.046, pad=0.02).ax.tick_params(labelsize=7)
+            im = ax.imshow(values.numpy(), cmap=cmap, extent=ext, alpha=0.85, **limits)
+            plt.colorbar(im, ax=ax, fraction=0.046, pad=0.03).ax.tick_params(labelsize=FONT)
     if maps.feature_map is not None:  # "relu5 map 7"; torchvision's index names keep their prefix ("features.11")
         short = maps.layer.split(".")[-1]
-        axes[1].set_xlabel(f"{maps.layer if short.isdigit() else short} map {maps.feature_map}", fontsize=8)
-    axes[3].set_xlabel(class_names[maps.target], fontsize=8)
+        axes[1].set_xlabel(f"{maps.layer if short.isdigit() else short} map {maps.feature_map}", fontsize=FONT)
+    axes[3].set_xlabel(f"p({class_names[maps.target]})", fontsize=FONT)
     _label_panel(axes[4], picture, maps, class_names, ext)
     if projection is not None:
         axes[2].imshow(projection)
+        axes[2].set_xlabel("this image | top 9 of the dataset", fontsize=FONT)
     else:
-        axes[2].text(0.5, 0.5, "no projection", ha="center", va="center", transform=axes[2].transAxes)
+        axes[2].text(0.5, 0.5, "no projection", ha="center", va="center", transform=axes[2].transAxes,
+                     fontsize=FONT)
     h, w = maps.image_shape
     for i, ax in enumerate(axes):
         ax.set_xticks([]), ax.set_yticks([])
         if i != 2:  # the maps cover only the occluder centres; keep the whole image in view
             ax.set_xlim(-0.5, w - 0.5), ax.set_ylim(h - 0.5, -0.5)
         if titles:
-            ax.set_title(PANELS[i], fontsize=9)
+            ax.set_title(PANELS[i], fontsize=FONT)
 
 
 def _label_panel(ax, picture, maps, class_names, ext):
     present = sorted(set(maps.label.flatten().tolist()))
-    colours = plt.get_cmap("tab10" if len(class_names) <= 10 else "tab20")
-    index = np.searchsorted(present, maps.label.numpy())  # 0..len(present)-1, so the colours stay distinct
-    rgba = np.array([colours(c % colours.N) for c in present])[index]
+    colours = plt.get_cmap("tab10" if len(present) <= 10 else "tab20")
+    index = np.searchsorted(present, maps.label.numpy())  # 0..len(present)-1: distinct colours for the labels seen
+    rgba = np.array([colours(i % colours.N) for i in range(len(present))])[index]
     _backdrop(ax, picture)
     ax.imshow(rgba, extent=ext, alpha=0.85)
-    handles = [Patch(color=colours(c % colours.N), label=class_names[c]) for c in present]
-    ax.legend(handles=handles, fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    handles = [Patch(color=colours(i % colours.N), label=class_names[c]) for i, c in enumerate(present)]
+    ax.legend(handles=handles, fontsize=FONT, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False,
+              handlelength=1.0, borderaxespad=0.0)
 
 
-def plot_figure_7(rows, class_names, to_display=to_image, size: float = 2.3):
-    """Fig. 7: one row of five panels per entry of ``rows``, each a dict with keys ``image``, ``maps`` and optionally
-    ``projection`` and ``box`` (see :func:`draw_row`). Returns the figure."""
-    # Panel (c) holds the image's projection beside a mosaic of others: give it about twice the width of the rest.
-    wide = 2.0 if any(row.get("projection") is not None for row in rows) else 1.0
-    fig, axes = plt.subplots(len(rows), 5, figsize=((4 + wide) * size + 1.5, size * len(rows)), squeeze=False,
-                             gridspec_kw=dict(width_ratios=(1, 1, wide, 1, 1)))
+def plot_figure_7(rows, class_names, to_display=to_image, width: float = 7.8):
+    """Fig. 7 laid out for a text column ``width`` inches wide (7.8 in at 100 dpi: the book's ~780-px column):
+    each entry of ``rows`` (a dict with keys ``image``, ``maps`` and optionally ``projection``, ``box`` and
+    ``title``, see :func:`draw_row`) gets two lines of panels — (a) the image, (b) the layer-5 map's activity and
+    (d) p(correct class) above, (c) the projections and (e) the most probable label below — with text at 10 pt.
+    The paper's one line of five panels per image would need twice the column's width. Returns the figure."""
+    if not rows:
+        raise ValueError("rows: expected at least one Fig. 7 row, got none")
+    if width <= 0:
+        raise ValueError(f"width: expected a positive width in inches, got {width!r}")
+    fig = plt.figure(figsize=(width, 4.9 * width / 7.8 * len(rows)), layout="constrained")
+    outer = fig.add_gridspec(len(rows), 1)
     for i, row in enumerate(rows):
-        draw_row(axes[i], row["image"], row["maps"], class_names, row.get("projection"), row.get("box"), to_display,
-                 titles=i == 0)
-    fig.tight_layout()
+        lines = outer[i].subgridspec(2, 1, height_ratios=(1.15, 1.0))
+        top, bottom = lines[0].subgridspec(1, 3), lines[1].subgridspec(1, 2, width_ratios=(2.1, 1.9))
+        a, b, d = (fig.add_subplot(top[j]) for j in range(3))
+        c, e = fig.add_subplot(bottom[0]), fig.add_subplot(bottom[1])
+        draw_row([a, b, c, d, e], row["image"], row["maps"], class_names, row.get("projection"), row.get("box"),
+                 to_display)
+        if row.get("title"):
+            a.set_ylabel(row["title"], fontsize=FONT, fontweight="bold")
     return fig

@@ -412,7 +412,9 @@ def plot_changed_regions(model: nn.Module, size: int, y: int, x: int, image: tor
     regions = [r for r in changed_regions(model, size, y, x, shape) if r.full_multiply_adds]
     h, w = shape or _input_shape(model, None)
     plan_cost = _plan(model, size, [y], [x], (h, w)).cost(1)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 4), gridspec_kw=dict(width_ratios=(1, 1.25)))
+    # Drawn for a ~780-px text column at 100 dpi with 10-pt text: the image and its legend above, the bars below.
+    fig, (left, right) = plt.subplots(2, 1, figsize=(7.0, 7.2), layout="constrained",
+                                      gridspec_kw=dict(height_ratios=(1.15, 1)))
     left.imshow((to_display or to_image)(image) if image is not None else np.full((h, w, 3), 0.85))
     colours = plt.get_cmap("viridis")(np.linspace(0.0, 0.9, len(regions)))
     left.add_patch(Rectangle((x - 0.5, y - 0.5), size, size, facecolor="grey", edgecolor="white", lw=1, alpha=0.95))
@@ -422,17 +424,18 @@ def plot_changed_regions(model: nn.Module, size: int, y: int, x: int, image: tor
                                  label=f"{r.layer.split('.')[-1]}: {r.box[3] - r.box[1]}×{r.box[2] - r.box[0]} "
                                        f"of {r.map_size[0]}×{r.map_size[1]}"))
     left.set_xlim(-0.5, w - 0.5), left.set_ylim(h - 0.5, -0.5), left.set_xticks([]), left.set_yticks([])
-    left.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    left.set_title(f"{size}×{size} occluder at (x={x}, y={y}): what can change", fontsize=9)
+    left.legend(fontsize=10, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False,
+                title="changed region of each layer", title_fontsize=10)
+    left.set_title(f"{size}×{size} occluder at (x={x}, y={y}): what can change", fontsize=10)
     names = [r.layer.split(".")[-1] for r in regions]
     right.bar(names, [100] * len(regions), color="0.9", label="full pass")
     right.bar(names, [100 * r.share for r in regions], color=colours, label="changed region")
     for i, r in enumerate(regions):
-        right.text(i, 100 * r.share + 2, f"{r.share:.0%}", ha="center", fontsize=8)
+        right.text(i, 100 * r.share + 2, f"{r.share:.0%}", ha="center", fontsize=10)
     full, _, bound = plan_cost
-    right.set_ylabel("% of the layer's multiply-adds"), right.set_ylim(0, 110)
+    right.set_ylabel("% of the layer's multiply-adds", fontsize=10), right.set_ylim(0, 115)
+    right.tick_params(labelsize=10)
     right.set_title(f"whole network: {bound / full:.0%} of a full pass's multiply-adds ({full / bound:.1f}× fewer)",
-                    fontsize=9)
-    right.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
+                    fontsize=10)
+    right.legend(fontsize=10, loc="upper left", frameon=False)
     return fig

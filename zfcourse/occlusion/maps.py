@@ -169,7 +169,7 @@ def occlusion_maps(model: nn.Module, image: torch.Tensor, target: int, size: int
     Example:
         >>> import torch
         >>> from zfcourse.models import course_model
-        >>> _ = torch.manual_seed(0); model = course_model()
+        >>> _ = torch.manual_seed(0); model = course_model(input_size=112)
         >>> maps = occlusion_maps(model, 50 * torch.randn(3, 112, 112), target=3, size=16, stride=8)
         >>> maps.prob.shape, maps.label.shape, maps.activation.shape, maps.method
         (torch.Size([13, 13]), torch.Size([13, 13]), torch.Size([13, 13]), 'incremental')

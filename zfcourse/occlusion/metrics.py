@@ -31,7 +31,8 @@ def to_pixels(values: torch.Tensor, maps) -> torch.Tensor:
         >>> import torch
         >>> from zfcourse.models import course_model
         >>> from zfcourse.occlusion import occlusion_maps
-        >>> _ = torch.manual_seed(0); m = occlusion_maps(course_model(), torch.zeros(3, 112, 112), 0, size=16, stride=8)
+        >>> _ = torch.manual_seed(0); model = course_model(input_size=112)  # any model will do
+        >>> m = occlusion_maps(model, torch.zeros(3, 112, 112), 0, size=16, stride=8)
         >>> to_pixels(m.prob, m).shape
         torch.Size([112, 112])
     """
@@ -90,7 +91,8 @@ def drop_share(maps, box, of: str = "prob") -> DropShare:
         >>> import torch
         >>> from zfcourse.models import course_model
         >>> from zfcourse.occlusion import occlusion_maps
-        >>> _ = torch.manual_seed(0); m = occlusion_maps(course_model(), torch.zeros(3, 112, 112), 0, size=16, stride=8)
+        >>> _ = torch.manual_seed(0); model = course_model(input_size=112)  # any model will do
+        >>> m = occlusion_maps(model, torch.zeros(3, 112, 112), 0, size=16, stride=8)
         >>> round(drop_share(m, (0, 0, 56, 112)).chance, 2)
         0.5
     """
@@ -120,7 +122,8 @@ def flip_share(maps, to: int, box=None) -> float:
         >>> import torch
         >>> from zfcourse.models import course_model
         >>> from zfcourse.occlusion import occlusion_maps
-        >>> _ = torch.manual_seed(0); m = occlusion_maps(course_model(), torch.zeros(3, 112, 112), 0, size=16, stride=8)
+        >>> _ = torch.manual_seed(0); model = course_model(input_size=112)  # any model will do
+        >>> m = occlusion_maps(model, torch.zeros(3, 112, 112), 0, size=16, stride=8)
         >>> flip_share(m, m.unoccluded_label)
         1.0
     """
@@ -143,7 +146,8 @@ def value_at(maps, values: torch.Tensor, point) -> float:
         >>> import torch
         >>> from zfcourse.models import course_model
         >>> from zfcourse.occlusion import occlusion_maps
-        >>> _ = torch.manual_seed(0); m = occlusion_maps(course_model(), torch.zeros(3, 112, 112), 0, size=16, stride=8)
+        >>> _ = torch.manual_seed(0); model = course_model(input_size=112)  # any model will do
+        >>> m = occlusion_maps(model, torch.zeros(3, 112, 112), 0, size=16, stride=8)
         >>> value_at(m, m.prob, (8.0, 8.0)) == float(m.prob[0, 0])
         True
     """
