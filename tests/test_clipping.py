@@ -16,7 +16,7 @@ def test_filter_rms_is_root_mean_square_of_each_filter():
 
 def test_clipping_bounds_every_filter_and_leaves_small_ones_bit_identical():
     torch.manual_seed(0)
-    model = course_model()
+    model = course_model(input_size=112)
     conv1 = conv_layers(model)["conv1"]
     with torch.no_grad():
         conv1.weight[:5] *= 50  # five filters far outside the radius (init RMS ≈ 0.01)
@@ -36,4 +36,4 @@ def test_clipping_bounds_every_filter_and_leaves_small_ones_bit_identical():
 
 def test_clipping_rejects_a_bad_radius():
     with pytest.raises(ValueError, match="^radius"):
-        clip_filter_rms_(course_model(), radius=0)
+        clip_filter_rms_(course_model(input_size=112), radius=0)

@@ -27,7 +27,8 @@ def _data():
 
 def _model():
     torch.manual_seed(0)
-    return course_model(num_classes=10, dropout=0.0)  # no dropout: its masks are per rank, not per global batch
+    # no dropout: its masks are per rank, not per global batch
+    return course_model(num_classes=10, dropout=0.0, input_size=112)
 
 
 def _config():

@@ -30,7 +30,7 @@ class NoisyFlips(Dataset):
 
 def _model(seed=0, **kw):
     torch.manual_seed(seed)
-    return course_model(**kw)
+    return course_model(**{"input_size": 112, **kw})
 
 
 def _cfg(**kw):

@@ -2,12 +2,12 @@
 import torch
 from torch.utils.data import DataLoader, TensorDataset, default_collate
 
-from zfcourse.data import EmbeddedDataset
+from zfcourse.data import WorldDataset
 from zfcourse.train.collate import stack_collate
 
 
 def test_stack_collate_equals_default_collate():
-    items = EmbeddedDataset("train", size=6, progress=False)
+    items = WorldDataset("train", size=42, progress=False)
     batch = [items[i] for i in range(6)]
     for a, b in zip(stack_collate(batch), default_collate(batch)):
         assert torch.equal(a, b) and a.dtype == b.dtype

@@ -10,7 +10,7 @@ from torch import nn
 
 matplotlib.use("Agg")
 
-from zfcourse.data import EmbeddedDataset  # noqa: E402
+from zfcourse.data import WORLD_CROP, WorldDataset  # noqa: E402
 from zfcourse.data.show import plot_annotated, plot_ten_crops  # noqa: E402
 from zfcourse.train import save_snapshot  # noqa: E402
 from zfcourse.train.figures import dominance, filter_tiles, plot_filter_rms, plot_filters, plot_history, rms_table  # noqa: E402
@@ -40,6 +40,10 @@ def test_ten_crop_accuracy_averages_softmax_over_crops_and_flips():
     assert acc["ten_crop"] == 0.5  # ties (equal average scores) go to class 0
     with pytest.raises(ValueError, match="^images: "):
         ten_crop_accuracy(LeftBright(), images, [1, 0], crop=6)
+    pixels = (images * 255).to(torch.uint8).permute(0, 2, 3, 1)  # uint8 (N, H, W, 3), mapped batch by batch
+    as_input = ten_crop_accuracy(LeftBright(), pixels, [1, 1, 0, 0], crop=6, batch_size=3, progress=False,
+                                 preprocess=lambda b: b.permute(0, 3, 1, 2).float() / 255)
+    assert as_input == acc
 
 
 def _history(rms_per_epoch):
@@ -69,8 +73,12 @@ def test_filter_figures_and_dominance():
         dominance(h, epoch=3)
     with pytest.raises(KeyError, match="^.layer: "):
         rms_table(h, "conv9")
-    for fig in (plot_filters({"a": w, "b": w * 2}), plot_filter_rms({"a": h, "b": h}), plot_history(h)):
-        assert fig.axes
+    for fig in (plot_filters({"a": w, "b": w * 2}), plot_filter_rms({"a": h, "b": h}), plot_history(h),
+                plot_filter_rms({"a": h}, epoch=1)):
+        assert fig.axes and fig.get_figwidth() <= 7.8  # fits a ~780-px text column at 100 dpi
+    assert plot_filter_rms({"a": h}, epoch=1).axes[1].get_ylabel() == "RMS after epoch 1"
+    with pytest.raises(ValueError, match="^epoch: "):
+        plot_filter_rms({"a": h}, epoch=3)
     matplotlib.pyplot.close("all")
 
 
@@ -82,7 +90,7 @@ def test_runs_on_disk(tmp_path):
     with pytest.raises(FileNotFoundError, match="^folder: "):
         final_conv(tmp_path)
     from zfcourse.models import course_model
-    model = course_model(num_classes=12)
+    model = course_model(num_classes=12, input_size=112)
     torch.save(model.state_dict(), tmp_path / "model.pt")
     assert torch.equal(final_conv(tmp_path)["features.conv1.weight"], model.features.conv1.weight.detach())
     save_snapshot(model, 3, tmp_path)  # a snapshot wins over model.pt (float16 → float32)
@@ -94,11 +102,11 @@ def test_runs_on_disk(tmp_path):
 
 
 def test_annotated_and_ten_crop_figures():
-    world = EmbeddedDataset("train", size=12, progress=False)
+    world = WorldDataset("train", size=42, progress=False)
     raws = [world.raw(i) for i in range(3)]
     fig = plot_annotated(np.stack([r[0] for r in raws]), [r[1] for r in raws], ncols=3)
     assert len(fig.axes) >= 3
-    assert len(plot_ten_crops(raws[0][0], 112).axes) == 11
+    assert len(plot_ten_crops(raws[0][0], WORLD_CROP).axes) == 11
     with pytest.raises(ValueError, match="^annotations: "):
         plot_annotated(np.stack([r[0] for r in raws]), [raws[0][1]])
     with pytest.raises(ValueError, match="^image: "):

@@ -13,27 +13,30 @@ import numpy as np
 import torch
 
 
-def plot_history(history: dict, title: str | None = None):
-    """Loss, top-1 accuracy and learning rate per epoch (train and validation). Returns the figure."""
+def plot_history(history: dict, title: str | None = None, width: float = 7.5):
+    """Loss and top-1 accuracy per epoch (train and validation) side by side, the learning rate in a short strip
+    below; ``width`` in inches (7.5 fits a ~780-px text column at 100 dpi). Returns the figure."""
     epochs = history["epoch"]
-    fig, axes = plt.subplots(1, 3, figsize=(11, 2.9))
-    axes[0].plot(epochs, history["train_loss"], "o-", ms=3, label="train (dropout on)")
-    axes[1].plot(epochs, [100 * a for a in history["train_acc"]], "o-", ms=3, label="train")
+    fig = plt.figure(figsize=(width, 0.53 * width))
+    grid = fig.add_gridspec(2, 2, height_ratios=[3, 1])
+    loss, acc, lr = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, :])
+    loss.plot(epochs, history["train_loss"], "o-", ms=3, label="train (dropout on)")
+    acc.plot(epochs, [100 * a for a in history["train_acc"]], "o-", ms=3, label="train")
     if any(v is not None for v in history.get("val_loss", [])):
-        axes[0].plot(epochs, history["val_loss"], "s-", ms=3, label="validation")
-        axes[1].plot(epochs, [100 * a for a in history["val_acc"]], "s-", ms=3, label="validation")
-    axes[0].set_ylabel("cross-entropy")
-    axes[1].set_ylabel("top-1 accuracy (%)")
-    axes[2].step(epochs, history["lr"], where="post")
-    axes[2].set_yscale("log")
-    axes[2].set_ylabel("learning rate")
-    for ax in axes:
+        loss.plot(epochs, history["val_loss"], "s-", ms=3, label="validation")
+        acc.plot(epochs, [100 * a for a in history["val_acc"]], "s-", ms=3, label="validation")
+    loss.set_ylabel("cross-entropy")
+    acc.set_ylabel("top-1 accuracy (%)")
+    lr.step(epochs, history["lr"], where="post")
+    lr.set_yscale("log")
+    lr.set_ylabel("learning rate")
+    for ax in (loss, acc, lr):
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
-    axes[1].legend(fontsize=8)
+    loss.legend(fontsize=10)
+    acc.legend(fontsize=10)
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -66,7 +69,7 @@ def plot_filters(weights: dict, ncols: int = 12, common_scale: bool = True, size
         for j, tile in enumerate(filter_tiles(w, common_scale)):
             ax = axes[b * rows + j // ncols, j % ncols]
             ax.imshow(tile.clip(0, 1), interpolation="nearest")
-        axes[b * rows, 0].set_title(title, fontsize=9, loc="left")
+        axes[b * rows, 0].set_title(title, fontsize=10, loc="left")
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.35 / fig.get_figheight(), wspace=0.08,
                         hspace=0.5)
     return fig
@@ -80,34 +83,39 @@ def rms_table(history: dict, layer: str = "conv1") -> np.ndarray:
     return np.asarray(history["filter_rms"][layer], dtype=np.float64)
 
 
-def plot_filter_rms(histories: dict, layer: str = "conv1", radius: float | None = 0.1, init: float | None = 0.01):
-    """Per-filter RMS of ``layer`` for each run in ``histories`` ({title: history}): left, every filter's RMS per
-    epoch (one line per filter, the largest in red); right, the final RMS of every filter, sorted. The clipping
+def plot_filter_rms(histories: dict, layer: str = "conv1", radius: float | None = 0.1, init: float | None = 0.01,
+                    epoch: int | None = None, width: float = 7.5):
+    """Per-filter RMS of ``layer`` for each run in ``histories`` ({title: history}), two panels stacked for a text
+    column ``width`` inches wide: top, every filter's RMS per epoch (one thin line per filter, the largest after
+    ``epoch`` drawn thick); bottom, every filter's RMS after ``epoch`` (default: each run's last), sorted. The clipping
     radius and the §3 initial RMS are drawn as dashed lines. Returns the figure."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.2), gridspec_kw={"width_ratios": [1.3, 1]})
+    fig, axes = plt.subplots(2, 1, figsize=(width, 0.8 * width))
     colours = plt.cm.tab10(np.arange(len(histories)))
     for (title, h), c in zip(histories.items(), colours):
         rms = rms_table(h, layer)
+        if epoch is not None and not 1 <= epoch <= len(rms):
+            raise ValueError(f"epoch: expected 1..{len(rms)} for {title!r}, got {epoch}")
+        at = rms[-1 if epoch is None else epoch - 1]
         epochs = h["epoch"]
-        top = int(rms[-1].argmax())
+        top = int(at.argmax())
         for j in range(rms.shape[1]):
             axes[0].plot(epochs, rms[:, j], color=c, alpha=0.35, lw=0.8)
         axes[0].plot(epochs, rms[:, top], color=c, lw=2, label=f"{title} (largest: #{top})")
-        final = np.sort(rms[-1])[::-1]
+        final = np.sort(at)[::-1]
         axes[1].plot(np.arange(1, len(final) + 1), final, "o-", ms=3, color=c, label=title)
     for ax in axes:
         if radius is not None:
             ax.axhline(radius, color="k", ls="--", lw=1)
-            ax.text(ax.get_xlim()[0], radius, f" radius {radius:g}", va="bottom", fontsize=7)
+            ax.text(ax.get_xlim()[0], radius, f" radius {radius:g}", va="bottom", fontsize=10)
         if init is not None:
             ax.axhline(init, color="0.5", ls=":", lw=1)
         ax.set_yscale("log")
         ax.grid(alpha=0.3)
+        ax.legend(fontsize=10)
     axes[0].set_xlabel("epoch")
     axes[0].set_ylabel(f"{layer} filter RMS")
     axes[1].set_xlabel(f"{layer} filters, largest first")
-    axes[1].set_ylabel("RMS after the last epoch")
-    axes[0].legend(fontsize=8)
+    axes[1].set_ylabel("RMS after " + ("the last epoch" if epoch is None else f"epoch {epoch}"))
     fig.tight_layout()
     return fig
 

@@ -5,9 +5,9 @@ does not.
 A layer with fan-in n multiplies the spread of its input by about σ·√n, halved again in energy by the ReLU, so with
 σ = 0.01 the signal shrinks layer after layer. In full ZFNet the fan-ins are 4× larger than in the course model
 (width 0.25), so the shrinkage there is 2× milder per layer; with the course model's fan-ins the conv5 output at
-init is ~10⁻³ of conv1's and the logits ~10⁻⁵. Trained by §3 on the embedded world, that network sat at chance
-(loss ln 12 = 2.485) for every one of the epochs we ran — fine for 70 epochs on 1.2 M images, hopeless for a
-CPU-sized run.
+init is ~10⁻³ of conv1's and the logits ~10⁻⁵. Trained by §3 on the course's first (12-class) embedded world, that
+network sat at chance (loss ln 12 = 2.485) for every one of the epochs we ran — fine for 70 epochs on 1.2 M images,
+hopeless for a CPU-sized run.
 
 :func:`scaled_init_` keeps §3's σ = 0.01 for conv1 (it sees 0–255 pixels, so 0.01 keeps its output near unit scale)
 and for the classifier fc8 (small logits → a uniform first guess), and gives every layer in between
@@ -31,7 +31,7 @@ def scaled_init_(model: nn.Module, first_std: float = 0.01, last_std: float = 0.
 
     Example:
         >>> from zfcourse.models import course_model
-        >>> m = scaled_init_(course_model(12))
+        >>> m = scaled_init_(course_model())
         >>> round(m.features.conv2.weight.std().item(), 3)   # 1/√(24·5·5)
         0.041
     """

@@ -16,14 +16,17 @@ from ..models.modes import evaluating
 
 @torch.no_grad()
 def ten_crop_accuracy(model: nn.Module, images: torch.Tensor, labels, crop: int, batch_size: int = 64,
-                      progress: bool = True) -> dict:
+                      progress: bool = True, preprocess=None) -> dict:
     """Top-1 accuracy of the centre crop, of the ten-crop average, and of each of the ten crops alone.
 
     Args:
         model: maps (B, 3, crop, crop) to class scores; evaluated in eval mode (restored afterwards).
-        images: input-space images (N, 3, S, S), S ≥ crop (256/224 in the paper, 128/112 for the embedded world).
+        images: input-space images (N, 3, S, S), S ≥ crop (256/224 in the paper, 192/168 for the embedded world);
+            with ``preprocess``, anything it maps batch by batch to those (e.g. uint8 renders (N, S, S, 3), a tenth
+            of the memory of the whole set in input space).
         labels: N integer labels.
         crop: side of the crops.
+        preprocess: applied to each batch ``images[i:i + batch_size]`` first, e.g. ``world_preprocess().to_input``.
 
     Returns:
         {"centre": acc, "ten_crop": acc, "per_crop": [acc_k for the 10 crops in ten_crop_boxes order], "n": N}.
@@ -37,7 +40,8 @@ def ten_crop_accuracy(model: nn.Module, images: torch.Tensor, labels, crop: int,
         per_crop = torch.zeros(10)
         mean_hits = 0
         for i in tqdm(range(0, len(images), batch_size), desc="ten crops", leave=False, disable=not progress):
-            x = ten_crop(images[i:i + batch_size], crop)  # (b, 10, 3, crop, crop)
+            x = images[i:i + batch_size]
+            x = ten_crop(preprocess(x) if preprocess is not None else x, crop)  # (b, 10, 3, crop, crop)
             b = x.shape[0]
             p = model(x.flatten(0, 1).to(device)).softmax(-1).view(b, 10, -1).cpu()
             y = labels[i:i + b]
