@@ -24,10 +24,10 @@ OFFLINE = staticmethod(lambda: False)
 @pytest.fixture(scope="module")
 def net():
     torch.manual_seed(0)
-    return course_model(num_classes=12).eval()
+    return course_model().eval()  # 42 classes, 168×168 input
 
 
-def _x(n=2, size=112, **kw):
+def _x(n=2, size=168, **kw):
     return torch.zeros(n, 3, size, size, **kw)
 
 
@@ -53,9 +53,9 @@ BAD_IMAGES = [  # (images, exception, pattern the message must match)
     (_x(dtype=torch.float64), TypeError, r"torch.float64, the model computes in torch.float32"),
     (_x(dtype=torch.float16), TypeError, r"torch.float16, the model computes in torch.float32"),
     (_x(dtype=torch.uint8), TypeError, r"expected floating-point .*torch.uint8 .*preprocess.to_input"),
-    (_x(size=20), ValueError, r"takes 112×112 images, got 20×20"),
+    (_x(size=20), ValueError, r"takes 168×168 images, got 20×20"),
     (_x(0), ValueError, r"empty batch"),
-    (torch.zeros(3, 112, 112), ValueError, r"\(B, 3, H, W\).*single image"),
+    (torch.zeros(3, 168, 168), ValueError, r"\(B, 3, H, W\).*single image"),
     ([[0.0]], TypeError, r"expected a \(B, 3, H, W\) torch.Tensor, got list"),
 ]
 
@@ -111,7 +111,7 @@ def _shipped_copy(tmp_path):
 def test_shipped_files_match_their_manifests():
     from zfcourse.train import verify_file
     folders = sorted(m.parent for m in (ROOT / "data").glob("*/MANIFEST.sha256"))
-    assert SHIPPED in folders and ROOT / "data" / "course_model_noclip" in folders
+    assert SHIPPED in folders and ROOT / "data" / "krizhevsky_model" in folders
     for folder in folders:
         listed = (folder / "MANIFEST.sha256").read_text().splitlines()
         assert listed and all(verify_file(folder / line.split("  ", 1)[1]) for line in listed)
@@ -211,28 +211,30 @@ def test_bad_environment_values_name_the_variable_and_the_accepted_values(call, 
 def test_help_shows_the_defaults(capsys):
     from zfcourse.train.cli import parser
     text = " ".join(parser().format_help().split("options:")[1].split())          # one line, single spaces
-    for option, default in [("--epochs", "30"), ("--train-size", "12000"), ("--batch-size", "128"), ("--lr", "0.01"),
-                            ("--clip-radius", "0.1"), ("--arch", "course"), ("--world", "v1")]:
+    for option, default in [("--epochs", "40"), ("--train-size", "42000"), ("--val-size", "4200"),
+                            ("--batch-size", "128"), ("--lr", "0.01"), ("--clip-radius", "0.1"), ("--patience", "4"),
+                            ("--arch", "course")]:
         entry = text.split(f" {option} ")[1].split(" --")[0]
         assert f"(default: {default})" in entry, (option, entry)
     assert "(default: None)" not in text and "(default: False)" not in text
     assert "{course,zfnet,krizhevsky}" in text and "--overwrite" in text and "--width" in text
-    assert "112 for v1, 168 for v2" in text  # --input-size defaults to the world's crop side
+    assert "--fc-units" in text and "--world " not in text
+    assert "the world's crop side, 168" in text  # --input-size defaults to the world's crop side
 
 
-@pytest.mark.parametrize("arch, width, size, maps", [("course", None, 112, 64), ("zfnet", 0.05, 112, 13),
-                                                     ("krizhevsky", 0.05, 112, 13), ("zfnet", 0.05, 140, 13)])
+@pytest.mark.parametrize("arch, width, size, maps", [("course", None, 168, 64), ("zfnet", 0.05, 168, 13),
+                                                     ("krizhevsky", 0.05, 168, 13), ("zfnet", 0.05, 140, 13)])
 def test_every_arch_the_docstring_promises_builds_and_runs(arch, width, size, maps):
     from zfcourse.train.cli import build_model
-    model = build_model(arch, 12, width, size).eval()
+    model = build_model(arch, 42, width, size).eval()
     assert model.input_size == size and model.features.conv5.out_channels == maps
-    assert model(_x(1, size)).shape == (1, 12)
+    assert model(_x(1, size)).shape == (1, 42)
 
 
 def test_the_course_model_has_its_own_width():
     from zfcourse.train.cli import build_model
     with pytest.raises(ValueError, match="^--width: the course model's width is fixed"):
-        build_model("course", 12, 0.5)
+        build_model("course", 42, 0.5)
 
 
 def _run_folder(tmp_path, argv):
@@ -262,7 +264,7 @@ def test_resume_reads_the_settings_of_an_earlier_versions_run_json_from_its_comm
     out.mkdir()
     (out / "run.json").write_text(json.dumps({"command": "python -m zfcourse train --out runs/x --epochs 15 --quiet"}))
     check_resume(out, parser().parse_args(["--out", str(out), "--epochs", "20"]))    # more epochs: fine
-    with pytest.raises(ValueError, match="^--train-size: the run in .* was made with --train-size 12000, now 600"):
+    with pytest.raises(ValueError, match="^--train-size: the run in .* was made with --train-size 42000, now 600"):
         check_resume(out, parser().parse_args(["--out", str(out), "--train-size", "600"]))
 
 
@@ -281,7 +283,6 @@ def test_ctrl_c_prints_one_line_on_how_to_resume(tmp_path, capsys, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli, "train", interrupted)
-    monkeypatch.setattr(cli, "EmbeddedDataset", None, raising=False)
     argv = ["train", "--out", str(tmp_path / "r"), "--train-size", "12", "--val-size", "12", "--quiet", "--overwrite"]
     assert main(argv) == 130
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
