@@ -21,7 +21,7 @@ import time
 import torch
 
 from zfcourse.correspondence import correspondence_table, delta
-from zfcourse.data import embedded_preprocess, probe_set
+from zfcourse.data import probe_set, world_preprocess
 from zfcourse.models import course_model
 
 
@@ -65,7 +65,7 @@ def main() -> None:
         print(f"Δ  N={n:3d} D={d:6d}: delta {fast * 1e3:8.2f} ms   "
               f"pair loop {slow * 1e3:8.2f} ms   ({slow / fast:5.1f}×)")
     faces = probe_set("fig8_faces")
-    x = faces.inputs(embedded_preprocess()).to(device)
+    x = faces.inputs(world_preprocess()).to(device)
     kps, boxes = [a.keypoints for a in faces.annotations], [a.box for a in faces.annotations]
     torch.manual_seed(0)
     model = course_model().to(device).eval()

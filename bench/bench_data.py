@@ -3,14 +3,15 @@ that CPU training is never waiting on data").
 
 Measured, all in one process unless stated:
 
-* ``render``: :func:`zfcourse.data.render` — drawing one 128×128 scene with its annotation from (seed, index);
-* ``prerender (W workers)``: :func:`zfcourse.data.prerender`, what ``EmbeddedDataset(cache=True)`` does once;
-* ``__getitem__ cached``: a training item from the in-memory cache — random 112 crop, flip, mean subtraction;
+* ``render``: :func:`zfcourse.data.render` — drawing one 192×192 scene with its annotation from (seed, index);
+* ``pre-render (W workers)``: what ``WorldDataset(cache=True, workers=W)`` does once;
+* ``__getitem__ cached``: a training item from the in-memory cache — random 168 crop, flip, mean subtraction;
 * ``__getitem__ uncached``: the same, rendering the image on the fly;
 * ``DataLoader cached``: batches of 128 through a DataLoader (collation included), workers 0 — the training loop's
   setting — with the loop's :func:`~zfcourse.train.collate.stack_collate` and with torch's ``default_collate``.
 
-Compare with ``bench/bench_train.py`` (training images/s). Results: bench/train.md.
+Compare with ``bench/bench_train.py`` (training images/s). Results: bench/train.md (world v1) and bench/world.md
+(world v2's rendering speed).
 
     python bench/bench_data.py [--n 600] [--threads 2]
 """
@@ -24,7 +25,7 @@ import time
 import torch
 from torch.utils.data import DataLoader
 
-from zfcourse.data import EmbeddedDataset, embedded_mean, prerender, render
+from zfcourse.data import WorldDataset, render, world_preprocess
 from zfcourse.train.collate import stack_collate
 
 
@@ -47,13 +48,12 @@ def main() -> None:
     n = args.n
     print(f"machine: {platform.machine()} CPU, {os.cpu_count()} cores visible; torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads; {n} images per row")
-    embedded_mean()  # computed once per process (600 renders); not part of any measurement below
+    pre = world_preprocess()  # computed once per process (840 renders); not part of any measurement below
     rows = [("render (one process)", rate(lambda i: render(0, 10_000 + i), n))]
     start = time.perf_counter()
-    prerender(0, range(20_000, 20_000 + n), workers=args.workers, progress=False)
-    rows.append((f"prerender ({args.workers} workers)", n / (time.perf_counter() - start)))
-    cached = EmbeddedDataset("train", size=n, cache=True, progress=False)
-    plain = EmbeddedDataset("train", size=n, cache=False)
+    cached = WorldDataset("train", size=n, preprocess=pre, cache=True, workers=args.workers, progress=False)
+    rows.append((f"pre-render ({args.workers} workers)", n / (time.perf_counter() - start)))
+    plain = WorldDataset("train", size=n, preprocess=pre, cache=False)
     rows.append(("__getitem__ cached (crop, flip, mean)", rate(lambda i: cached[i], n)))
     rows.append(("__getitem__ uncached (render + crop, flip, mean)", rate(lambda i: plain[i], n)))
     for name, collate in (("stack_collate (the training loop's)", stack_collate), ("torch default_collate", None)):

@@ -10,7 +10,7 @@ streaming pass, ``top_k``), then project each of them to pixel space. Three ways
 
 and, on the same device and trunk, the forward throughput (images/s of ``model.features`` up to relu5, batched) and the
 top-k mining pass against a forward-only pass over the same images. The slow loops are timed on a subset of targets and
-reported as rates. Models: the course model at 112×112 (the trained one from data/ if present, else random §3 weights —
+reported as rates. Models: the course model at 168×168 (the trained one from data/ if present, else random §3 weights —
 speed does not depend on the weights) and the full-size ZFNet of Fig. 3 at 224×224 (random weights). Inputs: random
 input-space images (N(0, 60²) per pixel).
 
@@ -141,8 +141,8 @@ def main() -> None:
         from zfcourse.course import load_course_model
         small, which = load_course_model(train_if_missing=False), "loaded weights"
     except FileNotFoundError:
-        small, which = course_model(num_classes=12), "random weights"
-    results = [bench_model(f"Course model ({which}), 112×112", small, 112, args.images, args.subset, args.chunk,
+        small, which = course_model(), "random weights"
+    results = [bench_model(f"Course model ({which}), 168×168", small, 168, args.images, args.subset, args.chunk,
                            args.batch, device, args.repeats),
                bench_model("ZFNet (Fig. 3, random weights), 224×224", zfnet(), 224, max(args.images // 2, 9),
                            args.subset, args.chunk, args.batch, device, args.repeats)]

@@ -4,7 +4,7 @@ multiply-add bound beside each measured speed-up.
 Workloads (random weights — speed does not depend on them; grey occluder of 32 px unless said):
   zfnet-s8    ZFNet of Fig. 3, 224², stride 8 (625 positions)
   zfnet-s16   ZFNet, 224², stride 16 (169 positions)
-  course      the course model at its own size, 112², the chapter's 24-px square, stride 8 (144 positions)
+  course      the course model at its own size, 168², a 24-px square, stride 8 (361 positions)
   vgg16-s16   torchvision VGG16, 224², stride 16 (169 positions)
 
 Every workload runs `occlusion_maps(..., method="incremental")` over all its positions. `method="full"` runs all
@@ -32,7 +32,7 @@ from zfcourse.occlusion.maps import _full_batches
 WORKLOADS = {  # name: (model factory, image side, occluder size, stride)
     "zfnet-s8": (lambda: zfnet(), 224, 32, 8),
     "zfnet-s16": (lambda: zfnet(), 224, 32, 16),
-    "course": (lambda: course_model(), 112, 24, 8),
+    "course": (lambda: course_model(), 168, 24, 8),
     "vgg16-s16": (lambda: __import__("torchvision.models", fromlist=["vgg16"]).vgg16(), 224, 32, 16),
 }
 

@@ -2,7 +2,7 @@
 zfcourse.features.top_k pass per layer, both against a forward-only pass of the same trunk over the same images; and
 the cost of one Fig. 4 column (feature_evolution for one epoch, 3 maps × 5 layers).
 
-The course model (random §3-scale weights), 112×112 inputs in input space (values ~ ±60), batches of 128, images held
+The course model (random §3-scale weights), 168×168 inputs in input space (values ~ ±60), batches of 128, images held
 in a tensor so that no rendering is timed. Runs alternate between the variants so shared-machine load hits all.
 
     python bench/bench_top_layers.py [--images 1024] [--repeats 3] [--threads 2] [--device cpu] \
@@ -42,8 +42,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     device = torch.device(args.device)
-    model = course_model(num_classes=12).eval().to(device)
-    data = (60 * torch.randn(args.images, 3, 112, 112)).to(device)
+    model = course_model().eval().to(device)
+    data = (60 * torch.randn(args.images, 3, 168, 168)).to(device)
     trunk = torch.nn.Sequential(*[m for _, m in path(model, "relu5")[1]])
 
     @torch.no_grad()

@@ -6,13 +6,13 @@ Two measurements:
   feature scale clipping — on a fixed random batch already on the device (no data loading). On CUDA it is run in
   four variants: fp32, channels_last, bf16 autocast, bf16 + channels_last (what ``python -m zfcourse train`` uses
   there). TF32 matmuls are left at torch's default (off for matmul, on for cuDNN convolutions).
-* ``loop``: one real epoch of :func:`zfcourse.train.train` on a cached :class:`~zfcourse.data.EmbeddedDataset`
+* ``loop``: one real epoch of :func:`zfcourse.train.train` on a cached :class:`~zfcourse.data.WorldDataset`
   (random crops/flips, mean subtraction and collation in the main process, validation excluded) — the number the
   training history records as ``images_per_s``.
 
 Model FLOPs utilisation: a training step costs about 3× the forward pass (forward, then the gradients with respect to
 activations and to weights), i.e. 3 · 2 · (multiply-adds per image) FLOPs per image, multiply-adds from
-``zfcourse.models.geometry`` (Fig. 3's table: 23.3 M for the course model at 112², 1.17 G for ZFNet at 224²).
+``zfcourse.models.geometry`` (Fig. 3's table, for the course model at 168² and ZFNet at 224²; the script prints them).
 MFU = achieved FLOP/s ÷ the card's dense peak for the precision used (bf16 tensor cores for bf16 runs, the fp32
 (non-tensor) peak for fp32 runs). Known cards' peaks are built in; pass ``--peak-bf16``/``--peak-fp32`` (TFLOP/s)
 for others.
@@ -38,7 +38,7 @@ from zfcourse.train import TrainConfig, clip_filter_rms_, train
 # Dense peak TFLOP/s (bf16 tensor cores, fp32 non-tensor) of cards by a substring of torch.cuda.get_device_name().
 PEAKS = {"H200": (989.0, 67.0), "H100 PCIe": (756.0, 51.0), "H100": (989.0, 67.0), "A100": (312.0, 19.5),
          "L40S": (362.0, 91.6), "L4": (121.0, 30.3), "A10G": (70.0, 31.2), "T4": (65.0, 8.1), "V100": (125.0, 15.7)}
-ARCHS = {"course": (lambda: course_model(num_classes=12), 112), "zfnet": (lambda: zfnet(num_classes=1000), 224)}
+ARCHS = {"course": (lambda: course_model(), 168), "zfnet": (lambda: zfnet(num_classes=1000), 224)}
 
 
 def card_peaks(device: torch.device, bf16: float | None, fp32: float | None) -> tuple[float | None, float | None]:
@@ -57,7 +57,7 @@ def step_throughput(arch: str, device: torch.device, batch: int, steps: int, war
     torch.manual_seed(0)
     model = build().to(device).train()
     x = (60 * torch.randn(batch, 3, size, size)).to(device)
-    y = torch.randint(0, 12, (batch,), device=device)
+    y = torch.randint(0, 10, (batch,), device=device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
@@ -84,12 +84,12 @@ def step_throughput(arch: str, device: torch.device, batch: int, steps: int, war
 
 def loop_throughput(device: torch.device, batch: int, images: int) -> float:
     """Images/s of one epoch of zfcourse.train.train on a cached embedded training set (as history records it)."""
-    from zfcourse.data import EmbeddedDataset
+    from zfcourse.data import WorldDataset
 
-    data = EmbeddedDataset("train", size=images, cache=True, progress=False)
+    data = WorldDataset("train", size=images, cache=True, progress=False)
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as out:
-        history = train(course_model(num_classes=12), data, None, out,
+        history = train(course_model(), data, None, out,
                         TrainConfig(epochs=1, batch_size=batch, progress=False), device=device)
     return history["images_per_s"][0]
 
