@@ -188,7 +188,11 @@ def test_figure_and_explorer_render(model, monkeypatch):
               for k in KINDS}
     fig = plot_figure_5(curves)
     assert len(fig.axes) == 12
-    assert "relu1" in fig.axes[1].get_ylabel() and "relu7" in fig.axes[2].get_ylabel()
+    assert "relu1" in fig.axes[1].get_title() and "relu7" in fig.axes[2].get_title()
+    assert "relative" in fig.axes[1].get_ylabel()
+    plt.close(fig)
+    fig = plot_figure_5(curves, layers=["relu1", "relu5", "relu7"], relative=False, examples=0)
+    assert len(fig.axes) == 12 and fig.axes[0].get_ylabel() == "distance" and "relu5" in fig.axes[1].get_title()
     plt.close(fig)
     pop = {k: [population_invariance(model, [star(5), star(6)], k, [0, 0], preprocess=to_input, progress=False,
                                      label="stars")] for k in ("rotation",)}
@@ -236,3 +240,43 @@ def test_bad_input_names_the_argument(model):
         symmetry_check([0, 90, 180, 270], [0, 1, 1, 1], 0)
     with pytest.raises(ValueError, match="images"):
         extract(model, torch.zeros(3, 112, 112))
+
+
+def test_probe_canvas_plain_background_keeps_the_object():
+    from zfcourse.invariance import PLAIN, population_canvases, probe_canvas
+    world, ann = probe_canvas("star", diameter=0.4, index=3)
+    plain, ann2 = probe_canvas("star", diameter=0.4, index=3, background="plain")
+    assert world.shape == plain.shape == (288, 288, 3) and ann.symmetry == ann2.symmetry == 4
+    x0, y0, x1, y1 = ann.box
+    assert abs((x0 + x1) / 2 - 143.5) <= 1.5 and abs((y0 + y1) / 2 - 143.5) <= 1.5  # centred on the window
+    assert 0.8 * 0.4 * 192 < x1 - x0 <= 0.4 * 192 + 1  # the world's nominal diameter: a fraction of the 192-px side
+    object_px = (plain != PLAIN).any(-1)
+    assert 0.035 < object_px.mean() < 0.05  # the disc of the 68-px box: π·34² px of 288²
+    assert np.array_equal(plain[object_px], world[object_px])  # object pixels unchanged
+    assert (plain[~object_px] == PLAIN).all() and (world[~object_px] != PLAIN).any()
+    wheel = probe_canvas("wheel", background="plain")[1]
+    assert wheel.symmetry > 1  # the spoke count drawn
+    canvases, labels, anns = population_canvases(["car", "star"], 4, size=260)
+    assert [a.class_name for a in anns] == ["car", "star", "car", "star"] and labels == [a.label for a in anns]
+    again = population_canvases(["car", "star"], 2, size=260)[0]
+    assert all(np.array_equal(a, b) for a, b in zip(canvases, again)) and canvases[0].shape == (260, 260, 3)
+    with pytest.raises(ValueError, match="background"):
+        probe_canvas("star", background="white")
+    with pytest.raises(ValueError, match="diameter"):
+        probe_canvas("star", diameter=0)
+    with pytest.raises(ValueError, match="context"):
+        probe_canvas("car", background="plain", context="road")
+    with pytest.raises(ValueError, match="count"):
+        population_canvases(["car"], 0)
+
+
+def test_rendered_symmetric_object_dips_at_its_symmetry_angle():
+    from zfcourse.invariance import probe_canvas
+    star4, _ = probe_canvas("star", background="plain")
+    house, _ = probe_canvas("house", background="plain")
+    a = transform(star4, "rotation", [0, 45, 90], 168).float()
+    b = transform(house, "rotation", [0, 45, 90], 168).float()
+    d_star = [(a[i] - a[0]).norm() / a[0].norm() for i in (1, 2)]
+    d_house = [(b[i] - b[0]).norm() / b[0].norm() for i in (1, 2)]
+    assert d_star[1] < 0.75 * d_star[0]  # a quarter turn brings the star closer to itself than an eighth
+    assert d_house[1] > 0.9 * d_house[0]  # the house has no such dip

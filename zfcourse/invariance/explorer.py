@@ -17,26 +17,27 @@ def draw_transformed(model, canvas, kind: str, amount: float, target: int, class
     always shown). Returns the :class:`~zfcourse.invariance.InvarianceCurves` of this single amount."""
     c = measure_invariance(model, canvas, kind, [amount], target, preprocess, layers, view, pad, label=name)
     p = c.probs[0]
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), gridspec_kw={"width_ratios": (1, 1.1, 1.3)})
+    fig, axes = plt.subplots(1, 3, figsize=(7.8, 3.0), gridspec_kw={"width_ratios": (1, 0.9, 1.3)})
     axes[0].imshow(_tile(c.images[0], to_display))
-    axes[0].set_title(f"{name + ': ' if name else ''}{kind} {amount:g} {c.unit}", fontsize=9)
+    axes[0].set_title(f"{name + ': ' if name else ''}{kind} {amount:g} {c.unit}", fontsize=10)
     axes[0].set_axis_off()
     names = [layer_label(n) for n in c.layers]
     values = [float(c.relative[n][0]) for n in c.layers]
     axes[1].bar(names, values, color="tab:purple")
-    axes[1].set_ylabel("‖φ(Tx) − φ(x)‖ / ‖φ(x)‖", fontsize=8)
+    axes[1].set_ylabel("‖φ(Tx) − φ(x)‖ / ‖φ(x)‖", fontsize=10)
+    axes[1].tick_params(labelsize=9)
     axes[1].set_ylim(0, max(1.0, max(values) * 1.1))
     for k, v in enumerate(values):
-        axes[1].text(k, v, f"{v:.2f}", ha="center", va="bottom", fontsize=8)
-    axes[1].set_title("feature distance to the original", fontsize=9)
+        axes[1].text(k, v, f"{v:.2f}", ha="center", va="bottom", fontsize=10)
+    axes[1].set_title("distance to original", fontsize=10)
     order = p.argsort(descending=True)[:top].tolist()
     order = order if target in order else order[:-1] + [target]
     axes[2].barh(range(len(order)), p[order].numpy(), color=["tab:red" if k == target else "tab:blue" for k in order])
-    axes[2].set_yticks(range(len(order)), [class_names[k] for k in order], fontsize=8)
+    axes[2].set_yticks(range(len(order)), [class_names[k] for k in order], fontsize=10)
     axes[2].invert_yaxis()
     axes[2].set_xlim(0, 1)
-    axes[2].set_xlabel("probability", fontsize=8)
-    axes[2].set_title(f"p({class_names[target]}) = {p[target]:.3f}", fontsize=9)
+    axes[2].set_xlabel("probability", fontsize=10)
+    axes[2].set_title(f"p({class_names[target]}) = {p[target]:.3f}", fontsize=10)
     fig.tight_layout()
     plt.show()
     return c

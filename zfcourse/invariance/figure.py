@@ -11,7 +11,7 @@ import torch
 from ..plots import to_image
 from .measure import KINDS
 
-AXIS = {"translation": "vertical translation (input pixels)", "scale": "scale (ratio)",
+AXIS = {"translation": "vertical shift (pixels)", "scale": "scale (ratio)",
         "rotation": "rotation (degrees)"}
 
 
@@ -62,13 +62,8 @@ def _pick_layers(layers_available, layers):
     return picked
 
 
-def _distance_label(layer: str, relative: bool) -> str:
-    name = layer_label(layer)
-    return f"‖φ(Tx) − φ(x)‖ / ‖φ(x)‖, {name}" if relative else f"‖φ(Tx) − φ(x)‖, {name}"
-
-
 def plot_figure_5(curves: dict, layers=None, relative: bool = True, examples: int = 5, to_display=None,
-                  title: str | None = None):
+                  title: str | None = None, figsize=None):
     """Fig. 5 of the paper (§4): rows = transformations, columns = (a) examples, (b) distance at the bottom layer,
     (c) distance at the top layer, (d) p(true class); one line per image.
 
@@ -76,7 +71,8 @@ def plot_figure_5(curves: dict, layers=None, relative: bool = True, examples: in
         curves: {kind: [InvarianceCurves, one per image]} for kinds among translation, scale, rotation.
         layers: the two layers of columns (b) and (c) (default the first and last layer measured: relu1, relu7).
         relative: plot r = d/‖φ(x)‖ (the paper's "relative to the untransformed feature") rather than raw d.
-        examples: how many amounts column (a) shows per image.
+        examples: how many amounts column (a) shows per image (0: no column (a)).
+        figsize: default 10.4 inches wide (the book's full-width column at 100 dpi), 2.6 per row.
         to_display: (3, S, S) input-space tensor → (S, S, 3) picture, for curves measured on float canvases.
 
     Returns the figure.
@@ -86,46 +82,50 @@ def plot_figure_5(curves: dict, layers=None, relative: bool = True, examples: in
         raise ValueError(f"curves: expected a dict with some of the keys {', '.join(KINDS)}, got {list(curves)}")
     first = curves[kinds[0]][0]
     layers = _pick_layers(first.layers, layers)
-    fig, axes = plt.subplots(len(kinds), 2 + len(layers), figsize=(13, 3.0 * len(kinds) + 0.4), squeeze=False,
-                             gridspec_kw={"width_ratios": [1.25] + [1] * (1 + len(layers))})
+    lead = 1 if examples else 0
+    figsize = (10.4, 2.6 * len(kinds) + 0.7) if figsize is None else figsize
+    fig, axes = plt.subplots(len(kinds), lead + 1 + len(layers), figsize=figsize, squeeze=False,
+                             gridspec_kw={"width_ratios": [1.25] * lead + [1] * (1 + len(layers))})
     colours = plt.cm.tab10(np.arange(10))
     for row, kind in zip(axes, kinds):
         group = curves[kind]
-        row[0].imshow(example_strip(group, examples, to_display))
-        row[0].set_axis_off()
         letter = chr(97 + kinds.index(kind))
-        row[0].set_title(f"({letter}1) {kind}", fontsize=9)
-        for col, ax in enumerate(row[1:], start=2):
-            what = f"distance, {layer_label(layers[col - 2])}" if col - 2 < len(layers) else "true class"
-            ax.set_title(f"({letter}{col}) {what}", fontsize=9)
-        for ax, layer in zip(row[1:], layers):
+        if lead:
+            row[0].imshow(example_strip(group, examples, to_display))
+            row[0].set_axis_off()
+            row[0].set_title(f"({letter}1) {kind}", fontsize=10)
+        plots = row[lead:]  # the distance columns, then p(true class)
+        for col, ax in enumerate(plots, start=1 + lead):
+            what = f"distance, {layer_label(layers[col - 1 - lead])}" if col - 1 - lead < len(layers) else \
+                "p(true class)"
+            ax.set_title(f"({letter}{col}) {what}", fontsize=10)
+        for ax, layer in zip(plots, layers):
             for k, c in enumerate(group):
                 values = (c.relative if relative else c.distance)[layer]
                 ax.plot(c.amounts.numpy(), values.numpy(), "o-", ms=2.5, lw=1.2, color=colours[k % 10], label=c.label)
-            ax.set_ylabel(_distance_label(layer, relative), fontsize=8)
-        ax = row[-1]
+            ax.set_ylabel("relative distance" if relative else "distance", fontsize=10)
+        ax = plots[-1]
         for k, c in enumerate(group):
             if c.p_true is not None:
                 ax.plot(c.amounts.numpy(), c.p_true.numpy(), "o-", ms=2.5, lw=1.2, color=colours[k % 10], label=c.label)
         ax.set_ylim(-0.03, 1.03)
-        ax.set_ylabel("p(true class)", fontsize=8)
-        for ax in row[1:]:
-            ax.set_xlabel(AXIS[kind], fontsize=8)
-            ax.tick_params(labelsize=7)
+        ax.set_ylabel("probability", fontsize=10)
+        for ax in plots:
+            ax.set_xlabel(AXIS[kind], fontsize=10)
+            ax.tick_params(labelsize=9)
             ax.grid(alpha=0.3)
-        if kind == "rotation":
-            for ax in row[1:]:
+            if kind == "rotation":
                 ax.set_xticks(np.arange(0, 361, 90))
-    handles, labels = axes[0, 1].get_legend_handles_labels()
+    handles, labels = axes[0, lead].get_legend_handles_labels()
     if any(labels):
-        fig.legend(handles, labels, loc="lower center", ncol=min(5, len(labels)), fontsize=8, frameon=False)
+        fig.legend(handles, labels, loc="lower center", ncol=min(5, len(labels)), fontsize=10, frameon=False)
     if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout(rect=(0, 0.05 if any(labels) else 0, 1, 1))
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0, 0.6 / figsize[1] if any(labels) else 0, 1, 1))
     return fig
 
 
-def plot_population(groups: dict, layers=None, relative: bool = True, title: str | None = None):
+def plot_population(groups: dict, layers=None, relative: bool = True, title: str | None = None, figsize=None):
     """The population version of Fig. 5 (§4): mean ± sd over images of each group (e.g. asymmetric / symmetric
     classes), rows = transformations, columns = distance at each layer and p(true class).
 
@@ -133,6 +133,7 @@ def plot_population(groups: dict, layers=None, relative: bool = True, title: str
         groups: {kind: [PopulationCurves, one per group]}.
         layers: layers to show (default the first and last measured).
         relative: plot relative distances r = d/‖φ(x)‖ (default) or raw d.
+        figsize: default at most 10.4 inches wide (the book's full-width column at 100 dpi), 2.5 per row.
 
     Returns the figure.
     """
@@ -143,7 +144,8 @@ def plot_population(groups: dict, layers=None, relative: bool = True, title: str
     layers = _pick_layers(list(first.relative), layers)
     with_p = first.p_true is not None
     ncols = len(layers) + with_p
-    fig, axes = plt.subplots(len(kinds), ncols, figsize=(3.4 * ncols + 0.6, 2.8 * len(kinds) + 0.4), squeeze=False)
+    figsize = (min(10.4, 2.6 * ncols + 0.4), 2.5 * len(kinds) + 0.7) if figsize is None else figsize
+    fig, axes = plt.subplots(len(kinds), ncols, figsize=figsize, squeeze=False)
     colours = plt.cm.tab10(np.arange(10))
     for row, kind in zip(axes, kinds):
         for g, pop in enumerate(groups[kind]):
@@ -154,19 +156,21 @@ def plot_population(groups: dict, layers=None, relative: bool = True, title: str
                 ax.plot(x, m, "-", lw=1.5, color=colours[g % 10], label=f"{pop.label} (n = {len(pop)})")
                 ax.fill_between(x, m - s, m + s, color=colours[g % 10], alpha=0.2, lw=0)
         for ax, layer in zip(row, layers):
-            ax.set_ylabel(_distance_label(layer, relative), fontsize=8)
+            ax.set_ylabel("relative distance" if relative else "distance", fontsize=10)
+            ax.set_title(layer_label(layer), fontsize=10)
         if with_p:
             row[-1].set_ylim(-0.03, 1.03)
-            row[-1].set_ylabel("p(true class), mean ± sd", fontsize=8)
+            row[-1].set_ylabel("probability", fontsize=10)
+            row[-1].set_title("p(true class)", fontsize=10)
         for ax in row:
-            ax.set_xlabel(AXIS[kind], fontsize=8)
-            ax.tick_params(labelsize=7)
+            ax.set_xlabel(AXIS[kind], fontsize=10)
+            ax.tick_params(labelsize=9)
             ax.grid(alpha=0.3)
             if kind == "rotation":
                 ax.set_xticks(np.arange(0, 361, 90))
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
+    fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=10, frameon=False)
     if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0, 0.6 / figsize[1], 1, 1))
     return fig
