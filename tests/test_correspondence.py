@@ -315,3 +315,21 @@ def test_table_random_row_uses_the_region_and_subset_deltas(model):
     assert all(torch.allclose(v, torch.full((2,), t.mean[k], dtype=torch.float64)) for k, v in full.items())
     with pytest.raises(ValueError, match="^k: "):
         subset_deltas(t, k=n + 1)
+
+
+def test_plot_subsets_draws_every_layer_in_rows_of_two(model):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from zfcourse.correspondence import plot_subsets, subset_deltas
+    g = torch.Generator().manual_seed(6)
+    kps = [{"right_eye": (40 + i, 50), "left_eye": (70 + i, 50), "nose": (56, 70 - i)} for i in range(6)]
+    layers = {"Layer 3": "features.relu3", "Layer 5": "features.relu5", "Layer 7": "classifier.relu7"}
+    t = correspondence_table(model, torch.randn(6, 3, 112, 112, generator=g) * 60, kps, [(20, 20, 90, 90)] * 6,
+                             size=9, layers=layers, n_random=2, progress=False)
+    fig = plot_subsets(t, subset_deltas(t, k=5, n_subsets=50), small=t)
+    assert [ax.get_title() for ax in fig.axes[:3]] == list(layers) and len(fig.axes) == 4
+    assert fig.get_size_inches()[0] * fig.dpi <= 800
+    assert {t_.get_text() for t_ in fig.legends[0].get_texts()} >= {"all 6 images", "paper"}
+    plt.close(fig)

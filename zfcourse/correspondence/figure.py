@@ -89,3 +89,46 @@ def plot_table(table, paper: dict | None = None, ax=None):
     top = 1 - 0.45 / fig.get_size_inches()[1]
     fig.tight_layout(rect=(0, 0, 1, top))
     return fig
+
+
+def plot_subsets(table, subsets: dict, small=None, paper: dict | None = None, quantiles=(0.05, 0.95)):
+    """How much a 5-image Table 1 (§4.3) can say: per layer (two panels a row) and row, the ``quantiles`` range of Δ
+    over random image subsets (``subsets`` from :func:`~zfcourse.correspondence.subset_deltas` on ``table``), Δ of
+    all of ``table``'s images, Δ of a separate small table ``small`` (e.g. the five probe faces) and the paper's value
+    (``paper``, default ``PAPER_TABLE1``; rows/layers it lacks get none). Returns the figure.
+
+    Example:
+        >>> fig = plot_subsets(table18, subset_deltas(table18), small=table5)    # doctest: +SKIP
+    """
+    paper = PAPER_TABLE1 if paper is None else paper
+    layers, rows = table.layers, table.rows
+    ncols = min(2, len(layers))
+    nrows = -(-len(layers) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(7.8, 2.9 * nrows + 0.5), squeeze=False)
+    for extra in axes.flat[len(layers):]:
+        extra.set_axis_off()
+    k = table.n_images
+    first = {}
+    for ax, layer in zip(axes.flat, layers):
+        for x, row in enumerate(rows):
+            v = subsets[(row, layer)]
+            lo, hi = torch.quantile(v, torch.tensor(quantiles, dtype=v.dtype)).tolist()
+            first["range"] = ax.plot([x, x], [lo, hi], color="tab:blue", lw=7, alpha=0.35,
+                                     solid_capstyle="butt")[0]
+            first["all"] = ax.plot(x, table.mean[(row, layer)], "o", color="tab:blue")[0]
+            if small is not None and (row, layer) in small.mean:
+                first["small"] = ax.plot(x + 0.25, small.mean[(row, layer)], "s", color="tab:orange")[0]
+            if (row, layer) in paper:
+                first["paper"] = ax.plot(x - 0.25, paper[(row, layer)][0], "^", color="tab:gray")[0]
+        ax.set_xticks(range(len(rows)), rows, fontsize=10)
+        ax.tick_params(axis="y", labelsize=10)
+        ax.set_title(layer, fontsize=11)
+        ax.set_ylabel("Δ", fontsize=10)
+    n_sub = len(next(iter(subsets.values())))
+    labels = {"range": f"{quantiles[0]:.0%}–{quantiles[1]:.0%} of Δ over {n_sub} random subsets",
+              "all": f"all {k} images", "small": f"the {small.n_images if small else 0} probe images",
+              "paper": "paper"}
+    fig.legend([first[key] for key in labels if key in first], [labels[key] for key in labels if key in first],
+               loc="upper center", ncol=2, fontsize=10, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.6 / fig.get_size_inches()[1]))
+    return fig
