@@ -10,9 +10,9 @@ import torch
 import torchvision
 from PIL import Image
 
-from zfcourse.data import (PaperTransform, Preprocess, caltech101, caltech256, cifar10, dataset_targets,
-                           few_shot_split, image_folder, imagenette, load_source, oxford_pets, paper_resize,
-                           pretrained, ten_crop, ten_crop_boxes)
+from zfcourse.data import (CLASS_NAMES, PaperTransform, Preprocess, WorldDataset, caltech101, caltech256, cifar10,
+                           dataset_targets, few_shot_split, image_folder, imagenette, load_source, oxford_pets,
+                           paper_resize, pretrained, ten_crop, ten_crop_boxes, world_mean)
 from zfcourse.data.real import IMAGENETTE_CLASSES
 
 
@@ -210,8 +210,9 @@ def test_load_source_falls_back_to_the_embedded_world_offline(tmp_path, monkeypa
     src = load_source("imagenet", dataset="imagenette", root=tmp_path, download=False)
     assert src.name == "imagenet" and src.classes == ["tench"] and src.dataset[0][0].shape == (3, 224, 224)
     assert src.preprocess.scale == pytest.approx(1 / 255)  # torchvision's normalisation for pretrained models
-    src = load_source(None, size=12, verbose=False)
-    assert src.name == "embedded" and src.dataset[0][0].shape == (3, 112, 112)
+    src = load_source(None, size=42, verbose=False)
+    assert src.name == "embedded" and isinstance(src.dataset, WorldDataset) and src.dataset[0][0].shape == (3, 168, 168)
+    assert src.classes == list(CLASS_NAMES) and torch.equal(src.preprocess.mean, world_mean())
     with pytest.raises(ValueError, match="^dataset: "):
         load_source("imagenet", dataset="mnist")
     with pytest.raises(ValueError, match="^cfg: "):
