@@ -33,9 +33,10 @@ def draw_occluder(model, image, target: int, class_names, y: int, x: int, size: 
     order = p.argsort(descending=True)[:top].tolist()
     order = order if target in order else order[:-1] + [target]
     right.barh(range(len(order)), p[order].numpy(), color=["tab:red" if c == target else "tab:blue" for c in order])
-    right.set_yticks(range(len(order)), [class_names[c] for c in order], fontsize=8)
-    right.invert_yaxis(), right.set_xlim(0, 1), right.set_xlabel("probability")
-    right.set_title(f"p({class_names[target]}) = {p[target]:.3f}  (unoccluded {p0[target]:.3f})", fontsize=9)
+    right.set_yticks(range(len(order)), [class_names[c] for c in order], fontsize=10)
+    right.invert_yaxis(), right.set_xlim(0, 1), right.set_xlabel("probability", fontsize=10)
+    right.tick_params(labelsize=10)
+    right.set_title(f"p({class_names[target]}) = {p[target]:.3f}  (unoccluded {p0[target]:.3f})", fontsize=10)
     fig.tight_layout()
     plt.show()
 

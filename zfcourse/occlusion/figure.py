@@ -211,21 +211,25 @@ def _label_panel(ax, picture, maps, class_names, ext):
               handlelength=1.0, borderaxespad=0.0)
 
 
-def plot_figure_7(rows, class_names, to_display=to_image, width: float = 7.8):
-    """Fig. 7 laid out for a text column ``width`` inches wide (7.8 in at 100 dpi: the book's ~780-px column):
+def plot_figure_7(rows, class_names, to_display=to_image, width: float = 7.6):
+    """Fig. 7 laid out for a text column ``width`` inches wide (7.6 in at 100 dpi fits the book's ~780-px column):
     each entry of ``rows`` (a dict with keys ``image``, ``maps`` and optionally ``projection``, ``box`` and
     ``title``, see :func:`draw_row`) gets two lines of panels — (a) the image, (b) the layer-5 map's activity and
-    (d) p(correct class) above, (c) the projections and (e) the most probable label below — with text at 10 pt.
-    The paper's one line of five panels per image would need twice the column's width. Returns the figure."""
+    (d) p(correct class) above, (c) the projections and (e) the most probable label with its legend below — with
+    text at 10 pt; the lower line grows with the number of labels in (e). The paper's one line of five panels per
+    image would need twice the column's width. Returns the figure."""
     if not rows:
         raise ValueError("rows: expected at least one Fig. 7 row, got none")
     if width <= 0:
         raise ValueError(f"width: expected a positive width in inches, got {width!r}")
-    fig = plt.figure(figsize=(width, 4.9 * width / 7.8 * len(rows)), layout="constrained")
-    outer = fig.add_gridspec(len(rows), 1)
+    scale = width / 7.6
+    upper = 2.7 * scale
+    lower = [max(2.5 * scale, 0.22 * len(set(row["maps"].label.flatten().tolist())) + 0.6) for row in rows]
+    fig = plt.figure(figsize=(width, len(rows) * upper + sum(lower)), layout="constrained")
+    outer = fig.add_gridspec(len(rows), 1, height_ratios=[upper + low for low in lower])
     for i, row in enumerate(rows):
-        lines = outer[i].subgridspec(2, 1, height_ratios=(1.15, 1.0))
-        top, bottom = lines[0].subgridspec(1, 3), lines[1].subgridspec(1, 2, width_ratios=(2.1, 1.9))
+        lines = outer[i].subgridspec(2, 1, height_ratios=(upper, lower[i]))
+        top, bottom = lines[0].subgridspec(1, 3), lines[1].subgridspec(1, 2, width_ratios=(2.0, 2.0))
         a, b, d = (fig.add_subplot(top[j]) for j in range(3))
         c, e = fig.add_subplot(bottom[0]), fig.add_subplot(bottom[1])
         draw_row([a, b, c, d, e], row["image"], row["maps"], class_names, row.get("projection"), row.get("box"),
