@@ -55,7 +55,7 @@ def test_explorer_draws_the_projection_of_the_strongest_unit(monkeypatch):
     images = torch.randn(3, 3, 112, 112, generator=torch.Generator().manual_seed(2)) * 60
     fig, p, a = draw_projection(model, images, "features.relu3", 5, index=2, rectify="guided")
     torch.testing.assert_close(p, project(model, images[2:3], "relu3", 5, rectify="guided"))
-    assert len(fig.axes) == 3 and a >= 0
+    assert len(fig.axes) == 4 and a >= 0  # image, map, projection, the map's colour bar
     w = projection_explorer(model, images, "conv2", channel=1)
     assert w.children[0].children[0].value == "features.conv2"
     assert "features.pool5" in projectable_layers(model) and "features.norm1" not in projectable_layers(model)
@@ -63,3 +63,16 @@ def test_explorer_draws_the_projection_of_the_strongest_unit(monkeypatch):
         draw_projection(model, images, "features.relu3", 0, index=3)
     with pytest.raises(KeyError, match="layer: expected one of"):
         projection_explorer(model, images, "norm1")
+
+
+def test_maps_use_a_diverging_scale_when_signed_and_say_when_all_zero():
+    import matplotlib.pyplot as plt
+
+    from zfcourse.plots import map_style, note_if_all_zero
+
+    assert map_style(torch.tensor([[-3.0, 1.0]])) == {"cmap": "RdBu_r", "vmin": -3.0, "vmax": 3.0}
+    assert map_style(torch.tensor([[0.0, 2.0]])) == {"cmap": "viridis", "vmin": 0.0, "vmax": 2.0}
+    fig, ax = plt.subplots()
+    assert not note_if_all_zero(ax, torch.ones(3, 3)) and not ax.texts
+    assert note_if_all_zero(ax, torch.zeros(3, 3)) and "all zero" in ax.texts[0].get_text()
+    plt.close(fig)

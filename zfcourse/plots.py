@@ -118,21 +118,48 @@ def plot_projections(images: torch.Tensor, projections: dict, names=None, to_dis
     return fig
 
 
+def map_style(values) -> dict:
+    """``imshow`` keywords for a feature map: a diverging map centred on 0 (RdBu_r, symmetric limits) when it has
+    negative values (a conv output before its ReLU), viridis from 0 otherwise (a rectified map).
+
+    Example:
+        >>> map_style(torch.tensor([[-2.0, 1.0]]))["cmap"], map_style(torch.tensor([[0.0, 3.0]]))["vmax"]
+        ('RdBu_r', 3.0)
+    """
+    v = torch.as_tensor(values).detach().float()
+    lo, hi = float(v.min()), float(v.max())
+    if lo < 0:
+        m = max(-lo, hi)
+        return {"cmap": "RdBu_r", "vmin": -m, "vmax": m}
+    return {"cmap": "viridis", "vmin": 0.0, "vmax": hi if hi > 0 else 1.0}
+
+
+def note_if_all_zero(ax, values) -> bool:
+    """Write "all zero" on ``ax`` when the map is zero everywhere (a unit off at every position), so a blank panel
+    is not mistaken for a drawing error. Returns whether it was."""
+    if bool((torch.as_tensor(values) == 0).all()):
+        ax.text(0.5, 0.5, "all zero\n(off everywhere\non this image)", transform=ax.transAxes, ha="center",
+                va="center", fontsize=10, color="white")
+        return True
+    return False
+
+
 def feature_map_grid(maps: torch.Tensor, channels=None, ncols: int = 8, title: str | None = None, size: float = 1.3):
     """Draw the 2-D maps ``maps[c]`` (maps: (C, H, W)) for ``channels`` (default: the first ncols·2) in a grid.
 
-    Each map gets its own colour scale (activations differ by orders of magnitude between maps).
-    Returns the figure.
+    Each map gets its own colour scale (activations differ by orders of magnitude between maps): viridis from 0 for
+    rectified maps, RdBu_r centred on 0 for signed ones (:func:`map_style`). Returns the figure.
     """
     if maps.dim() != 3:
         raise ValueError(f"maps: expected (C, H, W) feature maps of one image, got shape {tuple(maps.shape)}")
     channels = list(range(min(maps.shape[0], 2 * ncols))) if channels is None else list(channels)
     nrows = math.ceil(len(channels) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if title else 0)), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (size + 0.15) * nrows + (0.4 if title else 0)),
+                             squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for ax, c in zip(axes.flat, channels):
-        ax.imshow(maps[c].detach().cpu().numpy(), cmap="viridis")
+        ax.imshow(maps[c].detach().cpu().numpy(), **map_style(maps[c]))
         ax.set_title(f"#{c}", fontsize=10)
     if title:
         fig.suptitle(title)

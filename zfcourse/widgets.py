@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from .models.activations import activations
-from .plots import to_image
+from .plots import map_style, note_if_all_zero, to_image
 
 
 def explorer(draw, controls: dict, rows=None, before=None) -> widgets.Widget:
@@ -56,9 +56,10 @@ def _draw_feature_map(image, acts, name: str, channel: int, to_display=to_image)
     fig, axes = plt.subplots(1, 2, figsize=(7, 3.4))
     axes[0].imshow(to_display(image))
     axes[0].set_title("input")
-    im = axes[1].imshow(fmap.cpu().numpy(), cmap="viridis")
+    im = axes[1].imshow(fmap.cpu().numpy(), **map_style(fmap))
     axes[1].set_title(f"{name} · map {channel} · {tuple(fmap.shape)[0]}×{tuple(fmap.shape)[1]}")
     fig.colorbar(im, ax=axes[1], fraction=0.046)
+    note_if_all_zero(axes[1], fmap)
     for ax in axes:
         ax.axis("off")
     fig.tight_layout()

@@ -12,7 +12,7 @@ from matplotlib.patches import Rectangle
 from torch import nn
 
 from ..models import layer_geometry, receptive_box, resolve
-from ..plots import show_projection, to_image
+from ..plots import map_style, note_if_all_zero, show_projection, to_image
 from ..widgets import explorer
 from .deconvnet import RECTIFY, project, record
 
@@ -41,14 +41,18 @@ def draw_projection(model: nn.Module, images: torch.Tensor, layer: str, channel:
     y, xx = divmod(int(fmap.flatten().argmax()), w)
     a = float(fmap[y, xx])
     x0, y0, x1, y1 = receptive_box(layer_geometry(model, trace.layer), y, xx, x.shape[-1])
-    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.6))
+    fig, axes = plt.subplots(1, 3, figsize=(10.4, 3.7))
     axes[0].imshow(to_display(x[0].cpu()))
-    axes[0].set_title(names[index] if names else f"image {index}", fontsize=9)
-    axes[1].imshow(fmap.cpu().numpy(), cmap="viridis")
+    axes[0].set_title(names[index] if names else f"image {index}", fontsize=10)
+    im = axes[1].imshow(fmap.cpu().numpy(), **map_style(fmap))
+    fig.colorbar(im, ax=axes[1], fraction=0.046)
     axes[1].plot(xx, y, "r+", ms=14, mew=2)
-    axes[1].set_title(f"{trace.layer} · map {channel} ({h}×{w}); max {a:.3g} at ({y}, {xx})", fontsize=9)
+    axes[1].set_title(f"{trace.layer.split('.')[-1]} · map {channel} ({h}×{w})\nmax {a:.3g} at ({y}, {xx})",
+                      fontsize=10)
+    if note_if_all_zero(axes[1], fmap):
+        axes[2].text(0.5, 0.5, "nothing to project", transform=axes[2].transAxes, ha="center", fontsize=10)
     axes[2].imshow(show_projection(p[0]))
-    axes[2].set_title(f"projection ({rectify})", fontsize=9)
+    axes[2].set_title(f"projection ({rectify})", fontsize=10)
     for ax in (axes[0], axes[2]):
         ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, edgecolor="red", lw=1.2, ls="--"))
     for ax in axes:
