@@ -8,7 +8,7 @@ file against its folder's SHA-256 manifest and refuses non-finite weights, namin
 When the model is in none of those places, :func:`load_course_model` raises
 :class:`~zfcourse.environment.DataNotFoundError` with one message saying what to do. Nothing is trained behind the
 reader's back: only ``train_if_missing=True`` trains a stand-in into the per-user cache (``<cache>/course_model``) —
-the full recipe in full mode, a two-epoch stand-in on 1,200 images in quick mode (enough for the code paths, not for
+the full recipe in full mode, a two-epoch stand-in on 840 images in quick mode (enough for the code paths, not for
 the figures) — after saying how long it will take, with progress bars.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A pen that draws one object's parts in the object's own coordinate frame onto a PIL image.
 
-Every class of the embedded world (see ``classes.py``) is described in a *unit frame*: the object spans roughly
+Every class of the embedded world (see ``families.py``) is described in a *unit frame*: the object spans roughly
 [-1, 1] × [-1, 1], x to the right, y down (image convention). A :class:`Pen` maps that frame to pixels with a
 similarity transform — centre (cx, cy), scale s (pixels per unit), rotation θ, optional mirror:
 

@@ -7,8 +7,8 @@ horizontal flips)". The input therefore lives on the 0–255 scale minus a mean 
 
     x_input[c, i, j] = x[c, i, j] − μ[c, i, j],   x ∈ {0..255},   so x_input ≈ [−128, 128] and 0 is "grey" (the mean).
 
-The embedded world does the same at half the size: 128 renders, 112 crops, μ the per-pixel mean of a fixed set of
-training renders. Torchvision's pretrained AlexNet/VGG expect instead
+The embedded world does the same at three quarters of the size: 192 renders, 168 crops, μ the per-pixel mean of a
+fixed set of training renders. Torchvision's pretrained AlexNet/VGG expect instead
 
     x_input[c] = (x[c] / 255 − m[c]) / s[c],   m = (0.485, 0.456, 0.406), s = (0.229, 0.224, 0.225).
 
@@ -67,10 +67,10 @@ class Preprocess:
     subtracts μ before cropping, so for a centre crop this is exact) unless ``offset`` gives the crop's corner.
 
     Example:
-        >>> p = Preprocess.paper(torch.full((3, 128, 128), 100.0))
-        >>> x = p.to_input(np.full((112, 112, 3), 228, np.uint8))
+        >>> p = Preprocess.paper(torch.full((3, 192, 192), 100.0))
+        >>> x = p.to_input(np.full((168, 168, 3), 228, np.uint8))
         >>> tuple(x.shape), float(x.max())
-        ((3, 112, 112), 128.0)
+        ((3, 168, 168), 128.0)
     """
 
     def __init__(self, mean, std=1.0, scale: float = 1.0, name: str = ""):
@@ -183,8 +183,8 @@ def ten_crop(images: torch.Tensor, crop: int = 224, resize: int | None = None) -
 
     Args:
         images: (C, H, W) or (N, C, H, W), square unless ``resize`` is given (any dtype: uint8 or input space).
-        crop: crop side (224 for ImageNet, 112 for the embedded world).
-        resize: if given, first shortest side → ``resize`` and centre resize × resize crop (256 / 128).
+        crop: crop side (224 for ImageNet, 168 for the embedded world).
+        resize: if given, first shortest side → ``resize`` and centre resize × resize crop (256 / 192).
 
     Returns:
         (10, C, crop, crop) or (N, 10, C, crop, crop), in the order of :func:`ten_crop_boxes`. Averaging a model's

@@ -56,8 +56,8 @@ class PaperTransform:
     Args:
         preprocess: a :class:`Preprocess` (default: torchvision's normalisation, for pretrained models).
         train: random crop + flip (True) or centre crop (False).
-        resize: 256 in the paper (128 for the embedded world).
-        crop: 224 in the paper (112).
+        resize: 256 in the paper (192 for the embedded world).
+        crop: 224 in the paper (168).
     """
 
     def __init__(self, preprocess: Preprocess | None = None, train: bool = False, resize: int = 256, crop: int = 224):

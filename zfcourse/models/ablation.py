@@ -52,7 +52,7 @@ def ablated(base: str = "zf", width: float = 1.0, input_size: int = 224, num_cla
     Args:
         base: ``"zf"`` (Fig. 3: conv1 7×7/2, conv2 5×5/2) or ``"krizhevsky"`` (11×11/4, 5×5/1; §4.1's baseline).
         width: multiplier on the base's maps and fc units (1.0 = the paper; the course model uses 0.25).
-        input_size: side of the square input (224 paper, 112 course model).
+        input_size: side of the square input (224 paper, 168 course model).
         num_classes: units of fc8.
         drop_convs: conv layers to remove, from (3, 4, 5).
         drop_fcs: fully connected layers to remove, from (6, 7).
@@ -144,7 +144,7 @@ def table3_configs(width: float = 1.0, fc_width: int | None = None, input_size: 
     width). Build row r with ``ablated(**r.kwargs)``.
 
     Example:
-        >>> rows = table3_configs(width=0.25, fc_width=512, input_size=112, num_classes=10)
+        >>> rows = table3_configs(width=0.25, fc_width=512, input_size=168, num_classes=10)
         >>> rows[-1].label, rows[-1].kwargs["fc_width"], rows[-1].kwargs["conv_widths"]
         ('Layers 6,7: 8192 units and layers 3,4,5: 512,1024,512 maps', 1024, (24, 64, 128, 256, 128))
     """

@@ -38,7 +38,7 @@ def average_softmax(models, data, crop: int | None = None, ten_crops: bool = Fal
         models: one model or a list (a seed ensemble); each maps (B, 3, crop, crop) to C class scores, run in eval
             mode (restored afterwards).
         data: (N, 3, S, S) images in input space, a map-style Dataset or an unshuffled DataLoader.
-        crop: crop side (224 ImageNet, 112 the embedded world); None = use the images whole (K = 1).
+        crop: crop side (224 ImageNet, 168 the embedded world); None = use the images whole (K = 1).
         ten_crops: average the ten crops of §3 (True) or take the centre crop only (False).
         batch_size: images per step (each step runs K·B crops through every model).
         device: where to run (default: the first model's device).
