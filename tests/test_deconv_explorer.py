@@ -76,3 +76,13 @@ def test_maps_use_a_diverging_scale_when_signed_and_say_when_all_zero():
     assert not note_if_all_zero(ax, torch.ones(3, 3)) and not ax.texts
     assert note_if_all_zero(ax, torch.zeros(3, 3)) and "all zero" in ax.texts[0].get_text()
     plt.close(fig)
+
+
+def test_plot_projections_shows_each_projection_with_the_given_display():
+    import numpy as np
+
+    from zfcourse.plots import plot_projections
+
+    x, seen = torch.randn(2, 3, 8, 8), []
+    fig = plot_projections(x, {"deconv": x}, show=lambda p: seen.append(p) or np.zeros((8, 8, 3)))
+    assert len(seen) == 2 and torch.equal(seen[1], x[1]) and len(fig.axes) == 4

@@ -79,9 +79,10 @@ def blocks(views: np.ndarray, maps_per_row: int) -> np.ndarray:
 
 
 def plot_projections(images: torch.Tensor, projections: dict, names=None, to_display=to_image, captions=None,
-                     transpose: bool = False, figsize=None):
+                     transpose: bool = False, figsize=None, show=show_projection):
     """Images beside their deconvnet projections (§2.1): one row per image — the image, then one column per entry of
-    ``projections`` ({column title: (N, 3, H, W)}, e.g. one per rectify rule), each shown by :func:`show_projection`.
+    ``projections`` ({column title: (N, 3, H, W)}, e.g. one per rectify rule), each shown by ``show`` (default
+    :func:`show_projection`; e.g. :func:`zfcourse.features.stretch_projection` for chapter 4's contrast).
 
     ``names`` label the images; ``captions`` ({column title: N strings}) title each projection tile. With
     ``transpose`` the images run along the top row and each entry of ``projections`` fills a row below. Returns the
@@ -102,7 +103,7 @@ def plot_projections(images: torch.Tensor, projections: dict, names=None, to_dis
     for i in range(n):
         axes[i, 0].imshow(to_display(images[i].cpu()))
         for j, c in enumerate(cols):
-            axes[i, j + 1].imshow(show_projection(projections[c][i]))
+            axes[i, j + 1].imshow(show(projections[c][i]))
             if captions and c in captions:
                 axes[i, j + 1].set_title(captions[c][i], fontsize=10)
             elif i == 0 and not transpose:
@@ -134,12 +135,11 @@ def map_style(values) -> dict:
     return {"cmap": "viridis", "vmin": 0.0, "vmax": hi if hi > 0 else 1.0}
 
 
-def note_if_all_zero(ax, values) -> bool:
-    """Write "all zero" on ``ax`` when the map is zero everywhere (a unit off at every position), so a blank panel
+def note_if_all_zero(ax, values, text: str = "all zero\n(off everywhere\non this image)") -> bool:
+    """Write ``text`` on ``ax`` when the map is zero everywhere (a unit off at every position), so a blank panel
     is not mistaken for a drawing error. Returns whether it was."""
     if bool((torch.as_tensor(values) == 0).all()):
-        ax.text(0.5, 0.5, "all zero\n(off everywhere\non this image)", transform=ax.transAxes, ha="center",
-                va="center", fontsize=10, color="white")
+        ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=10, color="white")
         return True
     return False
 
@@ -161,6 +161,7 @@ def feature_map_grid(maps: torch.Tensor, channels=None, ncols: int = 8, title: s
     for ax, c in zip(axes.flat, channels):
         ax.imshow(maps[c].detach().cpu().numpy(), **map_style(maps[c]))
         ax.set_title(f"#{c}", fontsize=10)
+        note_if_all_zero(ax, maps[c], "all 0")
     if title:
         fig.suptitle(title)
     fig.tight_layout()

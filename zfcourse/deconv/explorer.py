@@ -24,11 +24,12 @@ def projectable_layers(model: nn.Module) -> list[str]:
 
 
 def draw_projection(model: nn.Module, images: torch.Tensor, layer: str, channel: int, index: int = 0,
-                    rectify: str = "deconv", to_display=to_image, names=None):
+                    rectify: str = "deconv", to_display=to_image, names=None, show=show_projection):
     r"""Draw image ``index`` of ``images`` with the receptive field of its strongest unit in map ``channel`` of
     ``layer``, that map with the unit marked, and the unit's projection R(a·e) (:func:`~zfcourse.deconv.project`).
 
-    Projections are shown as grey = 0, scaled by their largest |value| (:func:`zfcourse.plots.show_projection`).
+    Projections are shown by ``show``: default grey = 0, scaled by their largest |value|
+    (:func:`zfcourse.plots.show_projection`).
     ``names`` (optional) labels each image. Returns (figure, projection (1, 3, H, W), activation value a).
     """
     if not 0 <= index < len(images):
@@ -51,7 +52,7 @@ def draw_projection(model: nn.Module, images: torch.Tensor, layer: str, channel:
                       fontsize=10)
     if note_if_all_zero(axes[1], fmap):
         axes[2].text(0.5, 0.5, "nothing to project", transform=axes[2].transAxes, ha="center", fontsize=10)
-    axes[2].imshow(show_projection(p[0]))
+    axes[2].imshow(show(p[0]))
     axes[2].set_title(f"projection ({rectify})", fontsize=10)
     for ax in (axes[0], axes[2]):
         ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, edgecolor="red", lw=1.2, ls="--"))
@@ -63,11 +64,13 @@ def draw_projection(model: nn.Module, images: torch.Tensor, layer: str, channel:
 
 
 def projection_explorer(model: nn.Module, images: torch.Tensor, layer: str = "relu5", channel: int = 0, index: int = 0,
-                        rectify: str = "deconv", to_display=to_image, names=None, layers=None) -> widgets.Widget:
+                        rectify: str = "deconv", to_display=to_image, names=None, layers=None,
+                        show=show_projection) -> widgets.Widget:
     """Pick a layer, a map, an image and a rectify rule (§2.1); see the strongest unit's projection.
 
     Draws the default view (``layer``, ``channel``, image ``index``, ``rectify``) at once as a normal figure and
-    returns the widget. ``layers`` defaults to :func:`projectable_layers`.
+    returns the widget. ``layers`` defaults to :func:`projectable_layers`; ``show`` displays projections as in
+    :func:`draw_projection`.
 
     Example:
         >>> from zfcourse.models import course_model
@@ -90,6 +93,6 @@ def projection_explorer(model: nn.Module, images: torch.Tensor, layer: str = "re
         c["channel"].max = maps[c["layer"].value] - 1
 
     def draw(layer, channel, index, rectify):
-        draw_projection(model, images, layer, channel, index, rectify, to_display, names)
+        draw_projection(model, images, layer, channel, index, rectify, to_display, names, show)
 
     return explorer(draw, controls, rows=[["layer", "channel", "index"], ["rectify"]], before=before)
