@@ -30,7 +30,7 @@ The paper says only "features from layer l=5 and l=7". We take the *rectified* o
 
 * layer 5 = ``features.relu5``: conv5 after its ReLU, before pool5. These are the "layer 5 feature maps" of Figs. 2, 4
   and 7 — what the deconvnet projects and what §4.2 sums when it tracks "the total activation in one layer 5 feature
-  map" — at the full conv5 resolution (13×13×256 in Fig. 3, 6×6×64 in the course model), so a small mask still moves
+  map" — at the full conv5 resolution (13×13×256 in Fig. 3, 9×9×64 in the course model), so a small mask still moves
   a local activation.
 * layer 7 = ``classifier.relu7``: fc7 after its ReLU (4096 units in Fig. 3, 512 in the course model): the last hidden
   layer, the one the classifier reads and §5.2's transfer experiments use as "the features".
