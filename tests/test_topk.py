@@ -78,12 +78,24 @@ def test_figure_2_grid_carries_map_numbers_and_full_contrast_projections():
     matplotlib.use("Agg")
     from zfcourse.features import plot_top_k
     views = top_k_views(MODEL, DATA, top_k(MODEL, DATA, "relu2", k=4, progress=False), [3, 7], progress=False)
-    fig = plot_top_k(views, maps_per_row=2)
+    fig = plot_top_k(views, maps_per_row=2, contrast="full")
     assert [t.get_text() for t in fig.axes[0].texts] == ["#3", "#7"] == [t.get_text() for t in fig.axes[1].texts]
     grid = fig.axes[0].images[0].get_array()
     r = views.projections.shape[-1]
     band = max(6, (2 * r + 1) // 4)
     first = grid[band:band + r, :r]                    # map #3's first projection: stretched to black … white
     assert abs(float(first.min())) < 1e-6 and abs(float(first.max()) - 1) < 1e-6
-    with pytest.raises(ValueError, match="contrast: expected 'full' or 'signed'"):
+    with pytest.raises(ValueError, match="contrast: expected one of"):
         plot_top_k(views, contrast="auto")
+
+
+def test_clipped_stretch_keeps_zero_grey_and_saturates_only_the_strongest_pixels():
+    from zfcourse.features import stretch_projection
+    p = torch.randn(4, 3, 20, 20, generator=torch.Generator().manual_seed(5)) ** 3      # heavy-tailed, like relu5's
+    v = stretch_projection(p, "clipped", saturate=0.01)
+    assert v.shape == (4, 20, 20, 3) and v.min() >= 0 and v.max() <= 1
+    saturated = ((v == 0) | (v == 1)).reshape(4, -1).mean(1)
+    assert (saturated <= 0.011).all() and (saturated > 0).all()
+    assert stretch_projection(torch.zeros(1, 3, 2, 2)).tolist() == [[[[0.5] * 3] * 2] * 2]
+    mid = torch.tensor(v.reshape(4, -1)).sub(0.5).abs().mean()
+    assert mid > torch.tensor(stretch_projection(p, "signed").reshape(4, -1)).sub(0.5).abs().mean()

@@ -29,8 +29,9 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..deconv import path, project_many
-from ..plots import mosaic, show_projection
+from ..plots import mosaic
 from ..train import load_checkpoint
+from .figure2 import stretch_projection
 from .topk import images_at, top_k_layers
 
 
@@ -220,33 +221,35 @@ def settled_epoch(evo: Evolution) -> dict[str, list]:
     return out
 
 
-def plot_evolution(evo: Evolution, layers=None, height_per_row: float = 0.62, title: str | None = None):
+def plot_evolution(evo: Evolution, layers=None, height_per_row: float = 0.62, title: str | None = None,
+                   contrast: str = "clipped", fontsize: float = 10):
     """Draw Fig. 4: one row per feature map (grouped by layer), one column per epoch, each tile the projection of that
-    epoch's strongest activation, scaled on its own (grey = 0). Returns the figure."""
+    epoch's strongest activation, stretched on its own (:func:`~zfcourse.features.stretch_projection`, grey = 0).
+    Returns the figure."""
     if layers is not None:
         layers = [name for name in evo.layers if name in layers or name.split(".")[-1] in layers]
     layers = evo.layers if layers is None else layers
     rows = [(name, j) for name in layers for j in range(len(evo.channels[name]))]
     n_epochs = len(evo.epochs)
-    fig, axes = plt.subplots(len(rows), 1, figsize=(1.4 + 0.62 * n_epochs, 0.55 + height_per_row * len(rows)),
+    fig, axes = plt.subplots(len(rows), 1, figsize=(1.7 + 0.62 * n_epochs, 0.55 + height_per_row * len(rows)),
                              squeeze=False, gridspec_kw={"hspace": 0.08})
     for ax, (layer, j) in zip(axes[:, 0], rows):
-        tiles = show_projection(evo.projections[layer][:, j])      # (E, r, r, 3)
+        tiles = stretch_projection(evo.projections[layer][:, j], contrast)      # (E, r, r, 3)
         gap = max(1, tiles.shape[1] // 10)
         # every row spans n_epochs × 1 data units whatever the tile size, so rows of all layers line up
         ax.imshow(mosaic(tiles, n_epochs, gap=gap), interpolation="nearest", extent=(0, n_epochs, 1, 0))
         ax.set_xticks([e + 0.5 for e in range(n_epochs)])
-        ax.set_xticklabels([str(e) for e in evo.epochs] if ax is axes[0, 0] else [], fontsize=7)
+        ax.set_xticklabels([str(e) for e in evo.epochs] if ax is axes[0, 0] else [], fontsize=fontsize)
         ax.xaxis.tick_top()
         ax.tick_params(length=0)
         ax.set_yticks([])
         ax.set_ylabel(f"{layer.split('.')[-1]} #{int(evo.channels[layer][j])}", rotation=0, ha="right",
-                      va="center", fontsize=7)
+                      va="center", fontsize=fontsize)
         for s in ax.spines.values():
             s.set_visible(False)
-    fig.suptitle(title or "strongest activation per map, projected, at each saved epoch", fontsize=9,
+    fig.suptitle(title or "strongest activation per map, projected, at each saved epoch", fontsize=fontsize,
                  y=1 - 0.08 / fig.get_figheight())
-    fig.subplots_adjust(left=1.1 / fig.get_figwidth(), right=0.98, top=1 - 0.55 / fig.get_figheight(), bottom=0.01)
+    fig.subplots_adjust(left=1.4 / fig.get_figwidth(), right=0.98, top=1 - 0.55 / fig.get_figheight(), bottom=0.01)
     return fig
 
 

@@ -2,8 +2,8 @@
 laid out as the paper does — per map a square block of projections beside the matching block of patches.
 
 Both are cut to the unit's exact receptive field (:func:`zfcourse.models.crop`), so projection and patch line up pixel
-for pixel; the projection is zero outside that square anyway. Projections are shown the paper's way, each scaled on
-its own to its full contrast; every block carries its map number.
+for pixel; the projection is zero outside that square anyway. Projections are shown the paper's way, each stretched
+on its own to its full contrast (:func:`stretch_projection`); every block carries its map number.
 """
 from __future__ import annotations
 
@@ -70,9 +70,42 @@ def top_k_views(model: nn.Module, data, top: TopK, channels=None, rectify: str =
                      patches.view(shape).cpu())
 
 
+CONTRASTS = ("clipped", "full", "signed")
+
+
+def stretch_projection(p: torch.Tensor, contrast: str = "clipped", saturate: float = 0.005) -> np.ndarray:
+    """(…, 3, H, W) deconvnet projections → (…, H, W, 3) RGB in [0, 1], each projection stretched on its own.
+
+    A projection's absolute scale means nothing (§4 shows each one at its own contrast), but its pixels are
+    heavy-tailed: in upper layers a few pixels are several times stronger than the rest, so a stretch set by the
+    single extreme pixel leaves the picture near grey. ``contrast``:
+
+    * ``"clipped"`` (default): grey = 0, v = 0.5 + 0.5 · clip(p / s, −1, 1) with s the (1 − ``saturate``) quantile
+      of |p| over the projection — the strongest 0.5 % of pixels saturate, the rest uses the full range;
+    * ``"full"``: (p − min p) / (max p − min p), the extreme pixels reach black and white (zero is not grey);
+    * ``"signed"``: 0.5 + 0.5 · p / max|p| (:func:`zfcourse.plots.show_projection`).
+
+    Example:
+        >>> p = torch.zeros(3, 10, 10); p[0, 0, 0], p[1, 1:, :] = 100.0, -1.0
+        >>> v = stretch_projection(p)
+        >>> float(v[0, 0, 0]), float(v[5, 5, 1]), float(v[0, 5, 1])
+        (1.0, 0.0, 0.5)
+    """
+    if contrast not in CONTRASTS:
+        raise ValueError(f"contrast: expected one of {CONTRASTS}, got {contrast!r}")
+    if contrast == "full":
+        return to_image(p)
+    if contrast == "signed":
+        return show_projection(p)
+    p = p.detach().float().cpu()
+    flat = p.flatten(-3).abs()
+    scale = flat.quantile(1 - saturate, dim=-1).clamp_min(1e-12)[..., None, None, None]
+    return (0.5 + 0.5 * (p / scale).clamp(-1, 1)).movedim(-3, -1).numpy()
+
+
 def _grid(views: np.ndarray, channels, maps_per_row: int) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
-    """(C, k, h, w, 3) → one image with each map's k tiles in a √k-wide block, the blocks ``maps_per_row`` wide and a
-    white band above each row of blocks for its map numbers; returns the image and the labels (x, y, "#c")."""
+    """(C, k, h, w, 3) → one image with each map's k tiles in a √k-wide block, the blocks ``maps_per_row`` wide and
+    a white band above each row of blocks for its map numbers; returns the image and the labels (x, y, "#c")."""
     side = math.ceil(math.sqrt(views.shape[1]))
     per_map = np.stack([mosaic(v, side) for v in views])              # (C, H, W, 3)
     _, h, w, _ = per_map.shape
@@ -89,15 +122,13 @@ def _grid(views: np.ndarray, channels, maps_per_row: int) -> tuple[np.ndarray, l
 
 
 def plot_top_k(views: TopKViews, maps_per_row: int = 4, to_display=to_image, axes=None, title: str | None = None,
-               contrast: str = "full", fontsize: float = 10):
+               contrast: str = "clipped", fontsize: float = 10):
     """Draw Fig. 2 for one layer: top-k projections (left) and their receptive-field patches (right), per map, each
     block headed by its map number.
 
-    ``to_display`` turns input-space patches into RGB in [0, 1] (default: per-patch min–max). ``contrast`` says how a
-    projection p is shown, each on its own: ``"full"`` (default) stretches it to its own full range,
-    (p − min p) / (max p − min p), so every projection uses black to white whatever its scale — the paper's
-    visualisations (§4, Fig. 2) show each one at full contrast; ``"signed"`` keeps grey = 0, 0.5 + 0.5 p / max|p|
-    (:func:`zfcourse.plots.show_projection`), where a few strong pixels leave the rest near grey. Returns the figure.
+    ``to_display`` turns input-space patches into RGB in [0, 1] (default: per-patch min–max). ``contrast`` says how
+    each projection is stretched on its own (:func:`stretch_projection`; default ``"clipped"``: grey = 0, the
+    strongest 0.5 % of its pixels saturate). Returns the figure.
 
     Example:
         >>> from zfcourse.features import top_k
@@ -108,13 +139,13 @@ def plot_top_k(views: TopKViews, maps_per_row: int = 4, to_display=to_image, axe
         >>> [t.get_text() for t in fig.axes[0].texts]
         ['#0', '#1']
     """
-    if contrast not in ("full", "signed"):
-        raise ValueError(f"contrast: expected 'full' or 'signed', got {contrast!r}")
+    if contrast not in CONTRASTS:
+        raise ValueError(f"contrast: expected one of {CONTRASTS}, got {contrast!r}")
     if axes is None:
         rows = math.ceil(len(views.channels) / maps_per_row)
         fig, axes = plt.subplots(1, 2, figsize=(10, 5 * rows / 2 + 0.6))
     fig = axes[0].figure
-    shown = to_image(views.projections) if contrast == "full" else show_projection(views.projections)
+    shown = stretch_projection(views.projections, contrast)
     for ax, tiles, what in zip(axes, (shown, to_display(views.patches)), ("projections", "patches")):
         img, labels = _grid(np.asarray(tiles), views.channels.tolist(), maps_per_row)
         ax.imshow(img, interpolation="nearest")
@@ -125,7 +156,8 @@ def plot_top_k(views: TopKViews, maps_per_row: int = 4, to_display=to_image, axe
     return fig
 
 
-def plot_figure_2(views_by_layer: list[TopKViews], maps_per_row: int = 4, to_display=to_image, contrast: str = "full"):
+def plot_figure_2(views_by_layer: list[TopKViews], maps_per_row: int = 4, to_display=to_image,
+                  contrast: str = "clipped"):
     """Fig. 2 for several layers: one row per layer, projections | patches (:func:`plot_top_k`). Returns the figure."""
     fig, axes = plt.subplots(len(views_by_layer), 2, figsize=(10, 4.2 * len(views_by_layer)), squeeze=False)
     for row, views in zip(axes, views_by_layer):
