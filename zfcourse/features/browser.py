@@ -23,8 +23,8 @@ def draw_channel(model, data, top, channel: int, to_display=to_image, caption: s
     fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.9))
     plot_top_k(views, maps_per_row=1, to_display=to_display, axes=axes, title=f"{top.layer.split('.')[-1]} #{channel}")
     values = ", ".join(f"{v:.3g}" for v in views.values[0].tolist())
-    fig.text(0.5, 0.02, (caption + "\n" if caption else "") + f"activations: {values}", ha="center", fontsize=8)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.text(0.5, 0.02, (caption + "\n" if caption else "") + f"activations: {values}", ha="center", fontsize=10)
+    fig.tight_layout(rect=(0, 0.11, 1, 1))
     plt.show()
     return fig
 
