@@ -35,8 +35,8 @@ def _conv_of(item) -> nn.Conv2d:
     raise TypeError(f"convs: expected models or nn.Conv2d layers, got {type(item).__name__}")
 
 
-def plot_figure_6(convs: dict, dead: dict | None = None, spectra: bool = True, ncols: int = 12,
-                  common_scale: bool = True, title: str | None = None):
+def plot_figure_6(convs: dict, dead: dict | None = None, spectra: bool = True, ncols: int = 8,
+                  common_scale: bool = True, title: str | None = None, width: float = 7.8, fontsize: float = 10):
     """Fig. 6 (b) & (c) (§4.1): first-layer filters of each model side by side; with ``spectra`` a second row shows
     each filter's radial power spectrum (thin lines), their median (thick) and the Nyquist frequency 1/(2s) of the
     layer's stride s (dashed), with the median aliased share (:func:`~zfcourse.architecture.aliasing`) in the title.
@@ -46,6 +46,7 @@ def plot_figure_6(convs: dict, dead: dict | None = None, spectra: bool = True, n
         dead: {label: :class:`~zfcourse.architecture.DeadFilters`} — those filters are outlined in red.
         ncols: filters per row of each mosaic.
         common_scale: one display scale per layer (dead filters look grey) or one per filter.
+        width: figure width in inches (7.8 at 100 dpi fits a book's ~800-px text column); ``fontsize`` its text.
 
     Returns the figure.
     """
@@ -55,9 +56,12 @@ def plot_figure_6(convs: dict, dead: dict | None = None, spectra: bool = True, n
     dead = dead or {}
     n = len(layers)
     rows = max(math.ceil(len(_conv_of(m).weight) / ncols) for m in layers.values())
-    top = 5.4 * rows / ncols + 0.5  # the mosaics' height for a 5.4-inch column, plus the title
-    fig, axes = plt.subplots(1 + spectra, n, figsize=(5.4 * n, top + 2.8 * spectra), squeeze=False,
-                             gridspec_kw={"height_ratios": [top, 2.8] if spectra else [1]})
+    panel = width / n
+    top = panel * rows / ncols + 0.6  # the mosaics' height for their share of the width, plus a two-line title
+    low = 2.9 if n > 1 else 2.4
+    fig, axes = plt.subplots(1 + spectra, n, figsize=(width, top + low * spectra), squeeze=False,
+                             gridspec_kw={"height_ratios": [top, low] if spectra else [1]})
+    small = fontsize
     for col, (label, conv) in enumerate(layers.items()):
         w = conv.weight.detach().cpu()
         if w.dim() != 4 or w.shape[1] != 3:
@@ -70,26 +74,27 @@ def plot_figure_6(convs: dict, dead: dict | None = None, spectra: bool = True, n
         if label in dead:
             for j in dead[label].indices():
                 y, x = divmod(j, ncols)
-                ax.add_patch(Rectangle((x * (k + 1) - 0.5, y * (k + 1) - 0.5), k, k, fill=False, ec="red", lw=1.2))
+                ax.add_patch(Rectangle((x * (k + 1) - 0.5, y * (k + 1) - 0.5), k, k, fill=False, ec="red", lw=1.5))
             note = f", {dead[label].count} dead"
-        ax.set_title(f"({chr(98 + col)}) {label}: {len(w)} filters {k}×{k}, stride {s}{note}", fontsize=9)
+        ax.set_title(f"({chr(98 + col)}) {label}\n{len(w)} filters {k}×{k}, stride {s}{note}", fontsize=fontsize)
         if spectra:
             ax = axes[1, col]
             spec = radial_spectrum(conv)
             c = spec.centres.numpy()
             for row in spec.power.numpy():
-                ax.plot(c, row, color="0.6", lw=0.5, alpha=0.5)
+                ax.plot(c, row, color="0.6", lw=0.6, alpha=0.6)
             ax.plot(c, np.median(spec.power.numpy(), 0), color="tab:blue", lw=2, label="median filter")
-            ax.axvline(1 / (2 * s), color="tab:red", ls="--", lw=1, label=f"Nyquist of stride {s}")
+            ax.axvline(1 / (2 * s), color="tab:red", ls="--", lw=1.2, label=f"Nyquist of stride {s}")
             share = float(aliasing(conv).median())
             bands = spec.bands()
-            ax.set_title(f"power above Nyquist: median {share:.0%} · filters low/mid/high "
-                         f"{bands['low']:.0%}/{bands['mid']:.0%}/{bands['high']:.0%}", fontsize=8)
-            ax.set_xlabel("spatial frequency |f| (cycles/pixel)", fontsize=8)
-            ax.set_ylabel("share of the filter's power", fontsize=8)
-            ax.tick_params(labelsize=7)
+            ax.set_title(f"above Nyquist: median {share:.0%}\nfilters low/mid/high "
+                         f"{bands['low']:.0%}/{bands['mid']:.0%}/{bands['high']:.0%}", fontsize=small)
+            ax.set_xlabel("frequency |f| (cycles/pixel)", fontsize=small)
+            if col == 0:
+                ax.set_ylabel("share of power", fontsize=small)
+            ax.tick_params(labelsize=small)
             ax.grid(alpha=0.3)
-            ax.legend(fontsize=7)
+            ax.legend(fontsize=small)
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
