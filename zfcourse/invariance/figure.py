@@ -85,7 +85,7 @@ def plot_figure_5(curves: dict, layers=None, relative: bool = True, examples: in
     lead = 1 if examples else 0
     figsize = (10.4, 2.6 * len(kinds) + 0.7) if figsize is None else figsize
     fig, axes = plt.subplots(len(kinds), lead + 1 + len(layers), figsize=figsize, squeeze=False,
-                             gridspec_kw={"width_ratios": [1.25] * lead + [1] * (1 + len(layers))})
+                             gridspec_kw={"width_ratios": [0.8] * lead + [1] * (1 + len(layers))})
     colours = plt.cm.tab10(np.arange(10))
     for row, kind in zip(axes, kinds):
         group = curves[kind]
