@@ -86,3 +86,16 @@ def test_plot_projections_shows_each_projection_with_the_given_display():
     x, seen = torch.randn(2, 3, 8, 8), []
     fig = plot_projections(x, {"deconv": x}, show=lambda p: seen.append(p) or np.zeros((8, 8, 3)))
     assert len(seen) == 2 and torch.equal(seen[1], x[1]) and len(fig.axes) == 4
+
+
+def test_explorer_shows_one_plain_line_where_widgets_cannot_run():
+    import ipywidgets
+
+    from zfcourse.widgets import explorer
+
+    drawn = []
+    w = explorer(lambda n: drawn.append(n), {"n": ipywidgets.IntSlider(value=1, max=3)})
+    assert isinstance(w, ipywidgets.VBox) and drawn == [1]
+    assert repr(w) == "(Interactive controls: run this notebook in Jupyter or Colab to move them.)"
+    w.children[0].value = 2
+    assert drawn == [1, 2]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
+from IPython.display import display
+from IPython.utils.capture import capture_output
 
 from .models.activations import activations
 from .plots import map_style, note_if_all_zero, to_image
@@ -16,6 +18,9 @@ from .plots import map_style, note_if_all_zero, to_image
 
 def explorer(draw, controls: dict, rows=None, before=None) -> widgets.Widget:
     """Draw ``draw(**values)`` now as a normal figure; return the controls and an output area that redraws on change.
+
+    The default view is shown as ordinary outputs (what the static book shows); at the first change it is cleared
+    and the live view below the controls takes its place.
 
     Args:
         draw: draws one view from the controls' values, by keyword (``draw(layer=..., channel=...)``), calling
@@ -35,10 +40,14 @@ def explorer(draw, controls: dict, rows=None, before=None) -> widgets.Widget:
         raise ValueError("controls: expected at least one widget")
     rows = [list(controls)] if rows is None else rows
     values = lambda: {k: c.value for k, c in controls.items()}  # noqa: E731
-    draw(**values())
+    with capture_output(stdout=False, stderr=False) as drawn:  # the default view, kept as ordinary outputs
+        draw(**values())
+    static = [display(o.data, metadata=o.metadata, raw=True, display_id=True) for o in drawn.outputs]
     out = widgets.Output()
 
     def redraw(*_):
+        while static:  # the live view takes the static default's place
+            static.pop().update({"text/plain": ""}, raw=True)
         if before is not None:
             before(controls)
         with out:
@@ -48,7 +57,15 @@ def explorer(draw, controls: dict, rows=None, before=None) -> widgets.Widget:
     for control in controls.values():
         control.observe(redraw, names="value")
     laid = [widgets.HBox([controls[k] for k in row]) if len(row) > 1 else controls[row[0]] for row in rows]
-    return widgets.VBox([*laid, out])
+    return Explorer([*laid, out])
+
+
+class Explorer(widgets.VBox):
+    """An explorer's controls and live view; where widgets cannot run (a static page, a notebook opened without its
+    kernel) it shows one plain line instead of the widget tree."""
+
+    def __repr__(self) -> str:
+        return "(Interactive controls: run this notebook in Jupyter or Colab to move them.)"
 
 
 def _draw_feature_map(image, acts, name: str, channel: int, to_display=to_image):
