@@ -3,7 +3,9 @@ scale and context. Writes bench/world.md.
 
     python bench/world_audit.py                       # shortcut baselines only
     python bench/world_audit.py --model DIR           # + the model-based half (DIR holds model.pt)
-    python bench/world_audit.py --palette-model DIR   # + the same for a model trained with palette="per-class"
+
+The shortcut baselines run twice: on the world as it is, and on the same scenes drawn with a colour scheme per class
+(``palette="per-class"``, the first embedded world's shortcut), to show what the shared palette takes away.
 """
 import argparse
 import json
@@ -38,7 +40,8 @@ def main():
     a = p.parse_args()
     t0 = time.time()
     res = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
-           "shortcuts": audit.shortcut_baselines()}
+           "shortcuts": audit.shortcut_baselines(),
+           "shortcuts_per_class_palette": audit.shortcut_baselines(palette="per-class")}
     if a.model:
         model, pre = load(a.model), world_preprocess()
         res["part_omission"] = audit.part_omission(model, pre)
