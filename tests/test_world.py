@@ -136,6 +136,14 @@ def test_no_appearance_shortcut():
     assert res["thumbnail"] <= 2 * res["chance"], res
 
 
+def test_per_class_palette_brings_the_colour_shortcut_back():
+    """The palette="per-class" switch (the first world's shortcut) is what the audit would catch: the same scenes with a
+    colour scheme per class make the colour histogram well above the 2×-chance limit the world itself keeps."""
+    res = shortcut_baselines(n_train=1260, n_val=630, weight_decays=(1e-3,), palette="per-class")
+    assert res["palette"] == "per-class"
+    assert res["colour_histogram"] > 3 * res["chance"], res
+
+
 def _identity():
     import torch
 
