@@ -80,7 +80,7 @@ def plot_table(table, paper: dict | None = None, ax=None):
         ax_.set_title(layer, fontsize=11)
     for row_start in range(0, len(layers), 2 if ax is None else len(layers)):
         axes[row_start].set_ylabel("Δ", fontsize=10)
-    handles, labels = {}, {}
+    handles = {}
     for ax_ in axes[:len(layers)]:                   # the legend of every series drawn in any panel
         for h, lab in zip(*ax_.get_legend_handles_labels()):
             handles.setdefault(lab, h)
