@@ -99,6 +99,10 @@ def test_runs_on_disk(tmp_path):
     assert torch.equal(final_conv(tmp_path, epoch=3)["features.conv1.weight"], w)
     with pytest.raises(KeyError, match="^.epoch: "):
         final_conv(tmp_path, epoch=4)
+    (tmp_path / "history.json").write_text(json.dumps(_history([[0.01]] * 4)))  # a 4-epoch run: model.pt is epoch 4
+    assert torch.equal(final_conv(tmp_path, epoch=4)["features.conv1.weight"], model.features.conv1.weight.detach())
+    with pytest.raises(KeyError, match="^.epoch: "):
+        final_conv(tmp_path, epoch=5)
 
 
 def test_annotated_and_ten_crop_figures():

@@ -43,18 +43,24 @@ def load_history(folder) -> dict:
 
 
 def final_conv(folder, epoch: int | None = None) -> dict[str, torch.Tensor]:
-    """The conv weights of the run in ``folder`` after ``epoch`` (its snapshot, float16 → float32); by default at the
-    end of the run: the last snapshot, else model.pt."""
+    """The conv weights of the run in ``folder`` after ``epoch``: its snapshot (float16 → float32), or model.pt when
+    ``epoch`` is the run's last (the length of its history.json); by default at the end of the run: the last
+    snapshot, else model.pt."""
     snaps = list_snapshots(folder)
+    model_pt = Path(folder) / "model.pt"
     if epoch is not None and epoch not in snaps:
-        raise KeyError(f"epoch: no snapshot of epoch {epoch} in {folder}; saved: {sorted(snaps)}")
+        history = Path(folder) / "history.json"
+        last = len(load_history(folder)["epoch"]) if history.is_file() else None
+        if epoch != last or not model_pt.is_file():
+            raise KeyError(f"epoch: no snapshot of epoch {epoch} in {folder} and it is not the run's last epoch "
+                           f"({last}) with a model.pt; saved snapshots: {sorted(snaps)}")
+        snaps = {}  # the run's last epoch: model.pt
     if snaps:
         snap = load_checkpoint(snaps[max(snaps) if epoch is None else epoch], required=("conv",))
         return {k: v.float() for k, v in snap["conv"].items()}
-    path = Path(folder) / "model.pt"
-    if not path.is_file():
+    if not model_pt.is_file():
         raise FileNotFoundError(f"folder: neither snapshots/ nor model.pt in {folder}")
-    return {k: v.float() for k, v in load_checkpoint(path).items() if ".conv" in k}
+    return {k: v.float() for k, v in load_checkpoint(model_pt).items() if ".conv" in k}
 
 
 def noclip_run(cfg=None, train_if_missing: bool = False) -> Path:
