@@ -39,22 +39,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Figures that are wider than the ~800-px column in the committed notebook outputs, by the content hash Jupyter Book
+# Figures that are wider than the 688-px text column (at a 1280-px window) in the committed notebook outputs, by the content hash Jupyter Book
 # gives each image. Each one is drawn by a code cell that the next full-mode re-execution of its chapter re-draws for
 # the column; a re-drawn figure gets a new hash, so it is checked again and this list goes stale on its own (stale
 # entries are reported, not failed). Only figures a re-execution will fix may be listed here.
-WIDE_FIGURES_ALLOWED: dict[str, str] = {
-    "22a534d0937e9c4fb78e5d75050b3dfeb0fd3dd60f92eed454551a38bdca4a52":
-        "ch. 2, Fig. 1 unpooling example, one row of panels",
-    "91a92527c58254d7c15a9276b2e8d8c0c5631ece4405faa5085479a13e0d0762":
-        "ch. 3, learning curves, three panels in a row",
-    "9fa483024677849f1302f9c98fa882b2d3a07aa9f97d873a9a3e7961591df987":
-        "ch. 3, Fig. 6(a) filter-RMS curves, two panels",
-    "6b2a39d67aac09c6e19550f068542929bf57c067fa988fbdc3ea8d81f8317b93":
-        "ch. 4, convergence measures, three panels",
-    "8debe1c40ebdb0ebc63bfee206f80c59e79017897b82144657b48c8559cca547":
-        "ch. 7, Fig. 7, five panels per row",
-}
+WIDE_FIGURES_ALLOWED: dict[str, str] = {}
 # Console errors that are not faults of the book: pydata-sphinx-theme logs this once when a fresh browser profile has
 # no stored light/dark choice yet, and then uses "auto", which is what it should do.
 HARMLESS_CONSOLE = ("Got invalid theme mode: . Resetting to auto.",)

@@ -36,7 +36,7 @@ def _conv_of(item) -> nn.Conv2d:
 
 
 def plot_figure_6(convs: dict, dead: dict | None = None, spectra: bool = True, ncols: int = 8,
-                  common_scale: bool = True, title: str | None = None, width: float = 7.8, fontsize: float = 10):
+                  common_scale: bool = True, title: str | None = None, width: float = 6.8, fontsize: float = 10):
     """Fig. 6 (b) & (c) (§4.1): first-layer filters of each model side by side; with ``spectra`` a second row shows
     each filter's radial power spectrum (thin lines), their median (thick) and the Nyquist frequency 1/(2s) of the
     layer's stride s (dashed), with the median aliased share (:func:`~zfcourse.architecture.aliasing`) in the title.
@@ -46,7 +46,7 @@ def plot_figure_6(convs: dict, dead: dict | None = None, spectra: bool = True, n
         dead: {label: :class:`~zfcourse.architecture.DeadFilters`} — those filters are outlined in red.
         ncols: filters per row of each mosaic.
         common_scale: one display scale per layer (dead filters look grey) or one per filter.
-        width: figure width in inches (7.8 at 100 dpi fits a book's ~800-px text column); ``fontsize`` its text.
+        width: figure width in inches (6.8 at 100 dpi fits the book's 688-px text column); ``fontsize`` its text.
 
     Returns the figure.
     """

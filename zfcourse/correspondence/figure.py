@@ -57,7 +57,7 @@ def plot_table(table, paper: dict | None = None, ax=None):
     if ax is None:
         ncols = min(2, len(layers))                  # two panels a row: fits an ~800-px column at 100 dpi
         nrows = -(-len(layers) // ncols)
-        fig, axes = plt.subplots(nrows, ncols, figsize=(7.8, 3.0 * nrows + 0.4), sharey=True, squeeze=False)
+        fig, axes = plt.subplots(nrows, ncols, figsize=(6.8, 3.0 * nrows + 0.4), sharey=True, squeeze=False)
         for extra in axes.flat[len(layers):]:
             extra.set_axis_off()
         axes = list(axes.flat)
@@ -104,7 +104,7 @@ def plot_subsets(table, subsets: dict, small=None, paper: dict | None = None, qu
     layers, rows = table.layers, table.rows
     ncols = min(2, len(layers))
     nrows = -(-len(layers) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(7.8, 2.9 * nrows + 0.5), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(6.8, 2.9 * nrows + 0.5), squeeze=False)
     for extra in axes.flat[len(layers):]:
         extra.set_axis_off()
     k = table.n_images

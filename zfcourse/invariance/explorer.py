@@ -17,7 +17,7 @@ def draw_transformed(model, canvas, kind: str, amount: float, target: int, class
     always shown). Returns the :class:`~zfcourse.invariance.InvarianceCurves` of this single amount."""
     c = measure_invariance(model, canvas, kind, [amount], target, preprocess, layers, view, pad, label=name)
     p = c.probs[0]
-    fig, axes = plt.subplots(1, 3, figsize=(7.8, 3.0), gridspec_kw={"width_ratios": (1, 0.9, 1.3)})
+    fig, axes = plt.subplots(1, 3, figsize=(6.8, 3.0), gridspec_kw={"width_ratios": (1, 0.9, 1.3)})
     axes[0].imshow(_tile(c.images[0], to_display))
     axes[0].set_title(f"{name + ': ' if name else ''}{kind} {amount:g} {c.unit}", fontsize=10)
     axes[0].set_axis_off()

@@ -211,8 +211,8 @@ def _label_panel(ax, picture, maps, class_names, ext):
               handlelength=1.0, borderaxespad=0.0)
 
 
-def plot_figure_7(rows, class_names, to_display=to_image, width: float = 7.6):
-    """Fig. 7 laid out for a text column ``width`` inches wide (7.6 in at 100 dpi fits the book's ~780-px column):
+def plot_figure_7(rows, class_names, to_display=to_image, width: float = 6.8):
+    """Fig. 7 laid out for a text column ``width`` inches wide (6.8 in at 100 dpi fits the book's 688-px text column):
     each entry of ``rows`` (a dict with keys ``image``, ``maps`` and optionally ``projection``, ``box`` and
     ``title``, see :func:`draw_row`) gets two lines of panels — (a) the image, (b) the layer-5 map's activity and
     (d) p(correct class) above, (c) the projections and (e) the most probable label with its legend below — with
