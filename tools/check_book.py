@@ -39,10 +39,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Figures that are wider than the 688-px text column (at a 1280-px window) in the committed notebook outputs, by the content hash Jupyter Book
-# gives each image. Each one is drawn by a code cell that the next full-mode re-execution of its chapter re-draws for
-# the column; a re-drawn figure gets a new hash, so it is checked again and this list goes stale on its own (stale
-# entries are reported, not failed). Only figures a re-execution will fix may be listed here.
+# Figures that are wider than the text column (688 px at a 1280-px window) in the committed notebook outputs, by the
+# content hash Jupyter Book gives each image. Each one is drawn by a code cell that the next full-mode re-execution of
+# its chapter re-draws for the column; a re-drawn figure gets a new hash, so it is checked again and this list goes
+# stale on its own (stale entries are reported, not failed). Only figures a re-execution will fix may be listed here.
 WIDE_FIGURES_ALLOWED: dict[str, str] = {}
 # Console errors that are not faults of the book: pydata-sphinx-theme logs this once when a fresh browser profile has
 # no stored light/dark choice yet, and then uses "auto", which is what it should do.

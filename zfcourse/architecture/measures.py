@@ -30,6 +30,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..features import batches
 from ..models import activations, resolve
 from ..models.summary import input_size_of
 from ..train.clipping import filter_rms
@@ -110,15 +111,11 @@ class DeadFilters:
 
 
 def _batches(images, batch_size):
-    """Yield input-space image batches from a (N, 3, H, W) tensor or an iterable of tensors / (images, labels)."""
-    if isinstance(images, torch.Tensor):
-        if images.dim() != 4 or images.shape[1] != 3:
-            raise ValueError(f"images: expected a (N, 3, S, S) input-space batch, got {tuple(images.shape)}")
-        for b in range(0, len(images), batch_size):
-            yield images[b:b + batch_size]
-        return
-    for item in images:
-        x = item[0] if isinstance(item, (tuple, list)) else item
+    """Yield input-space image batches from a (N, 3, H, W) tensor or an iterable of tensors / (images, labels)
+    (:func:`zfcourse.features.batches`, the course's one batching helper), each checked to be (B, 3, S, S)."""
+    if isinstance(images, torch.Tensor) and (images.dim() != 4 or images.shape[1] != 3):
+        raise ValueError(f"images: expected a (N, 3, S, S) input-space batch, got {tuple(images.shape)}")
+    for x in batches(images, batch_size):
         if not isinstance(x, torch.Tensor) or x.dim() != 4 or x.shape[1] != 3:
             raise ValueError("images: expected batches of (B, 3, S, S) input-space tensors (or (images, labels))")
         yield x
