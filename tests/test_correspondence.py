@@ -82,7 +82,7 @@ def test_mask_is_centred_on_the_keypoint(x, y, size):
 
 def test_mask_is_clipped_at_the_border_and_uses_fill():
     out = mask_squares(torch.zeros(1, 3, 20, 20), [(0, 19)], 5, fill=torch.tensor([1.0, 2.0, 3.0]))
-    assert square_box((0, 19), 5, 20, 20) == (17, 20, 0, 3)
+    assert square_box((0, 19), 5, 20, 20) == (0, 17, 3, 20)  # (x0, y0, x1, y1)
     assert out[0, :, 17:, :3].flatten(1).unique(dim=1).tolist() == [[1.0], [2.0], [3.0]]
     assert out.ne(0).sum() == 3 * 3 * 3
 

@@ -194,9 +194,9 @@ def draw_keypoints(image, points: dict, size: int | None = None, ax=None, title:
     for name, (x, y) in points.items():
         colour = _COLOURS.get(name, "tab:green")
         if size:
-            r0, r1, c0, c1 = square_box((x, y), size, *img.shape[:2])
+            x0, y0, x1, y1 = square_box((x, y), size, *img.shape[:2])
             # Pixel edges are half a pixel outside the first/last covered pixel centre.
-            ax.add_patch(plt.Rectangle((c0 - 0.5, r0 - 0.5), c1 - c0, r1 - r0, fill=False, ec=colour, lw=1.5))
+            ax.add_patch(plt.Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, ec=colour, lw=1.5))
         ax.plot([x], [y], "+", color=colour, ms=12, mew=2)
         left = x < img.shape[1] / 2          # label away from the face's middle, so the two eyes' labels do not overlap
         ax.annotate(name, (x, y), xytext=(-6 if left else 6, 8), textcoords="offset points", color=colour, fontsize=8,

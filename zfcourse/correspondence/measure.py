@@ -121,19 +121,19 @@ PAPER_TABLE1 = {(row, col): (_TABLE1.get(row, col).mean, _TABLE1.get(row, col).s
 
 
 def square_box(center, size: int, height: int, width: int) -> tuple[int, int, int, int]:
-    """Pixel bounds (r0, r1, c0, c1) — rows r0 ≤ r < r1, columns c0 ≤ c < c1 — of the ``size``×``size`` square centred
-    on ``center`` = (x, y), clipped to a ``height``×``width`` image (§4.3).
+    """Pixel bounds (x0, y0, x1, y1) — columns x0 ≤ x < x1, rows y0 ≤ y < y1, the course's box convention — of the
+    ``size``×``size`` square centred on ``center`` = (x, y), clipped to a ``height``×``width`` image (§4.3).
 
     Example:
         >>> square_box((10, 20), 5, 112, 112)
-        (18, 23, 8, 13)
+        (8, 18, 13, 23)
     """
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ValueError(f"size: expected a positive integer side in pixels, got {size!r}")
     x, y = (float(v) for v in center)
     c0, c1 = math.ceil(x - size / 2), math.ceil(x + size / 2)
     r0, r1 = math.ceil(y - size / 2), math.ceil(y + size / 2)
-    return max(r0, 0), min(r1, height), max(c0, 0), min(c1, width)
+    return max(c0, 0), max(r0, 0), min(c1, width), min(r1, height)
 
 
 def _fill_value(fill, channels: int, like: torch.Tensor) -> torch.Tensor:
@@ -155,7 +155,7 @@ def _check_images(images: torch.Tensor) -> torch.Tensor:
 
 def mask_squares(images: torch.Tensor, centers, size: int, fill=0.0) -> torch.Tensor:
     """Copies of ``images`` (N, C, H, W) with a ``size``×``size`` square centred on ``centers[i]`` = (x, y) filled with
-    ``fill`` in image i (§4.3, Fig. 8): x̃_i = x_i with x̃_i[:, r0:r1, c0:c1] = fill (see :func:`square_box`).
+    ``fill`` in image i (§4.3, Fig. 8): x̃_i = x_i with x̃_i[:, y0:y1, x0:x1] = fill (see :func:`square_box`).
 
     Args:
         images: (N, C, H, W) tensor in input space; not modified.
@@ -177,8 +177,8 @@ def mask_squares(images: torch.Tensor, centers, size: int, fill=0.0) -> torch.Te
     out = images.clone()
     for i, (x, y) in enumerate(centers.tolist()):
         check_inside(x, y, h, w, f"centers: point {i}")
-        r0, r1, c0, c1 = square_box((x, y), size, h, w)
-        out[i, :, r0:r1, c0:c1] = value
+        x0, y0, x1, y1 = square_box((x, y), size, h, w)
+        out[i, :, y0:y1, x0:x1] = value
     return out
 
 
