@@ -74,3 +74,13 @@ def test_the_per_user_cache_and_the_data_lookup_order(tmp_path):
     assert find_data({"ZFCOURSE_DATA": str(other)}) == other          # 1. the variable wins
     assert find_data({}) == ROOT / "data"                              # 2. then the clone's data/
     assert setup(source="embedded", mode="quick", device="cpu", verbose=False).data_dir == ROOT / "data"
+
+
+def test_missing_data_message_names_the_file_it_looked_for():
+    from zfcourse.environment import in_clone, missing_data_message
+
+    text = missing_data_message("the no-clipping run", missing="course_model_noclip/history.json")
+    assert text.startswith("zfcourse: the no-clipping run was not found.")
+    if in_clone():
+        assert "holds no course_model_noclip/history.json" in text
+        assert "holds no course_model/model.pt" not in text

@@ -218,9 +218,11 @@ def data_dir(environ=os.environ) -> Path:
     return find_data(environ) or fetched_repo(environ) / "data"
 
 
-def missing_data_message(what: str = "the trained course model", environ=os.environ) -> str:
-    """The one message for "the shipped data is not here": where it looked and the three ways to fix it."""
-    clone = (f"{DATA_DIR} (holds no {SHIPPED_MODEL})" if in_clone()
+def missing_data_message(what: str = "the trained course model", environ=os.environ,
+                         missing: str = SHIPPED_MODEL) -> str:
+    """The one message for "the shipped data is not here": where it looked (for the file ``missing``, relative to
+    data/) and the three ways to fix it."""
+    clone = (f"{DATA_DIR} (holds no {missing})" if in_clone()
              else f"the repository's data/ (this install at {REPO_ROOT / 'zfcourse'} is not a clone)")
     return (f"zfcourse: {what} was not found. Looked in: $ZFCOURSE_DATA (not set); {clone}; the per-user cache "
             f"{fetched_repo(environ) / 'data'} (empty). To fix it, do one of: (1) clone the course and run from the "

@@ -53,7 +53,8 @@ def load_krizhevsky_model(cfg=None, path=None) -> nn.Module:
     else:
         file = krizhevsky_model_dir(cfg) / "model.pt"
         if not file.is_file():
-            raise DataNotFoundError(missing_data_message("the Krizhevsky-layout model (krizhevsky_model)"))
+            raise DataNotFoundError(missing_data_message("the Krizhevsky-layout model (krizhevsky_model)",
+                                                        missing="krizhevsky_model/model.pt"))
     model = krizhevsky(**KRIZHEVSKY_ARGS)
     state = load_checkpoint(file)  # weights_only; manifest, truncation and non-finite values checked
     try:

@@ -76,7 +76,8 @@ def noclip_run(cfg=None, train_if_missing: bool = False) -> Path:
         return shipped
     out = cache_dir() / "course_model_noclip"
     if not train_if_missing:
-        raise DataNotFoundError(missing_data_message("the no-clipping run (course_model_noclip)") +
+        raise DataNotFoundError(missing_data_message("the no-clipping run (course_model_noclip)",
+                                                    missing="course_model_noclip/history.json") +
                                 f" Or pass train_if_missing=True to train a stand-in into {out}.")
     return train_stand_in(out, NOCLIP_ARGS, cfg, "no-clipping run")
 
