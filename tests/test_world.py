@@ -321,3 +321,28 @@ def test_bad_input_names_the_argument():
         probe_set("fig9")
     with pytest.raises(IndexError, match="^i"):
         WorldDataset("val", size=5, preprocess=_identity())[5]
+
+
+def test_object_masks_are_the_pixels_that_change_when_the_object_is_not_drawn():
+    import numpy as np
+
+    from zfcourse.data import WorldDataset, probe_set, render, render_probe, world_index
+
+    faces = probe_set("fig8_faces")
+    empty = render_probe("fig8_faces", omit=("*",))
+    assert np.array_equal(faces.object_masks().numpy(), (faces.images != empty.images).any(-1))
+    val = WorldDataset("val_frontal", size=42, progress=False)
+    i = 3
+    y0, x0, flipped = val.crop_of(i)
+    name = val.classes[val.label(i)]
+    bare = render(val.seed, world_index("val_frontal", i), label=name, frontal=True, omit=("*",))[0]
+    expected = (val.raw(i)[0] != bare).any(-1)[y0:y0 + 168, x0:x0 + 168]
+    assert not flipped and np.array_equal(val.object_mask(i).numpy(), expected)
+    assert val.object_mask(i).sum() > 0
+    train = WorldDataset("train", size=42, progress=False)
+    for epoch in range(4):  # a flipped crop mirrors the mask with the image
+        train.set_epoch(epoch)
+        y, x, f = train.crop_of(0)
+        full, bare = train.raw(0)[0], render(train.seed, 0, omit=("*",))[0]
+        m = (full != bare).any(-1)[y:y + 168, x:x + 168]
+        assert np.array_equal(train.object_mask(0).numpy(), m[:, ::-1] if f else m)

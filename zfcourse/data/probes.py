@@ -78,6 +78,11 @@ class ProbeSet:
         """The main objects' labels (int64)."""
         return torch.tensor([a.label for a in self.annotations], dtype=torch.int64)
 
+    def object_masks(self) -> torch.Tensor:
+        """Each main object's own pixels, (N, 168, 168) bool: True where the probe changes when the object is left
+        undrawn (:func:`render_probe` with ``omit=("*",)``)."""
+        return torch.from_numpy((self.images != render_probe(self.name, omit=("*",)).images).any(-1))
+
     def inputs(self, preprocess) -> torch.Tensor:
         """All images in input space, (N, 3, 168, 168), through ``preprocess`` (a :class:`Preprocess`)."""
         return preprocess.to_input(self.images)

@@ -47,12 +47,13 @@ def world_index(split: str, i: int) -> int:
     return int(i) + off
 
 
-def render_item(seed: int, split: str, i: int):
-    """Item ``i`` of ``split`` as (uint8 (192, 192, 3), :class:`Annotation`)."""
+def render_item(seed: int, split: str, i: int, omit=()):
+    """Item ``i`` of ``split`` as (uint8 (192, 192, 3), :class:`Annotation`), ``omit`` parts of its main object
+    left undrawn (``"*"``: all of it; every other pixel unchanged)."""
     idx = world_index(split, i)
     if split == "val_frontal":
-        return render(seed, idx, label=FACE_NAMES[i % len(FACE_NAMES)], frontal=True)
-    return render(seed, idx, context="shuffled" if split == "val_shuffled" else "habitual",
+        return render(seed, idx, label=FACE_NAMES[i % len(FACE_NAMES)], omit=omit, frontal=True)
+    return render(seed, idx, omit=omit, context="shuffled" if split == "val_shuffled" else "habitual",
                   heldout=split == "heldout")
 
 
@@ -186,6 +187,15 @@ class WorldDataset(Dataset):
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
         y, x, flipped = self.crop_of(i)
         return crop_input(self.image(i), y, x, flipped, WORLD_CROP, self.preprocess), self.label(i)
+
+    def object_mask(self, i: int) -> torch.Tensor:
+        """The main object's own pixels in item ``i``'s 168 input frame of the current epoch: (168, 168) bool, True
+        where the render changes when the object is left undrawn (``omit="*"``) — occluded and hidden pixels are
+        not the object's."""
+        y, x, flipped = self.crop_of(i)
+        full, bare = self.image(i), render_item(self.seed, self.split, self._check(i), omit=("*",))[0]
+        mask = (full != bare).any(-1)[y:y + WORLD_CROP, x:x + WORLD_CROP]
+        return torch.from_numpy(np.ascontiguousarray(mask[:, ::-1] if flipped else mask))
 
     def annotation(self, i: int) -> Annotation:
         """Item ``i``'s annotation in its 168 input frame of the current epoch (crop applied, flip mirrored)."""
