@@ -27,12 +27,11 @@ from .world import WORLD_CROP, WORLD_SIZE, Placement, compose
 PROBE_SEED = 2014  # the paper's year: probes never share a stream with training renders (seed 0..)
 PROBE_SIZE = WORLD_CROP
 _OFFSET = (WORLD_SIZE - PROBE_SIZE) // 2
-_UNIT = 1 / 2 / 1.05  # Placement.scale per pixel of object diameter (as the world's random poses use)
 
 
 def _at(name: str, x: float, y: float, diameter: float, angle: float = 0.0, mirror: bool = False) -> Placement:
     """``name`` centred at (x, y) in the 192 render, ``diameter`` pixels across."""
-    return Placement(name, (float(x), float(y)), diameter * _UNIT, float(angle), mirror)
+    return Placement.of_diameter(name, (x, y), diameter, angle, mirror)
 
 
 def _fig7():

@@ -58,6 +58,14 @@ class Placement:
     mirror: bool = False
     yaw: float = 0.0
 
+    @classmethod
+    def of_diameter(cls, class_name: str, centre, diameter: float, angle: float = 0.0, mirror: bool = False,
+                    yaw: float = 0.0) -> "Placement":
+        """The placement of an object ``diameter`` pixels across (the size the world's scale range is stated in:
+        an object of scale s spans about 2 × 1.05 × s pixels)."""
+        return cls(class_name, (float(centre[0]), float(centre[1])), diameter / 2 / 1.05, float(angle), bool(mirror),
+                   float(yaw))
+
 
 def _rng(seed, index, *stream) -> np.random.Generator:
     if int(seed) < 0 or int(index) < 0:
@@ -246,7 +254,7 @@ def _pose(rng, cls, size, scale_range=SCALE_RANGE, frontal=False):
         angle, yaw = rng.uniform(-180, 180), 0.0
     else:
         angle, yaw = rng.uniform(-20, 20), 0.0
-    return Placement(cls.name, (float(cx), float(cy)), d / 2 / 1.05, float(angle), mirror, float(yaw))
+    return Placement.of_diameter(cls.name, (cx, cy), d, angle, mirror, yaw)
 
 
 def _context_for(label_name: str, rng: np.random.Generator, shuffled: bool) -> str:

@@ -58,7 +58,7 @@ def probe_canvas(name: str, diameter: float = 0.4, angle: float = 0.0, mirror: b
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 16:
         raise ValueError(f"size: expected an integer canvas side of at least 16, got {size!r}")
     centre = ((size - 1) / 2, (size - 1) / 2)  # the centre of transform()'s window when size − view is even
-    place = Placement(name, centre, diameter * WORLD_SIZE / 2 / 1.05, float(angle), bool(mirror))
+    place = Placement.of_diameter(name, centre, diameter * WORLD_SIZE, angle, mirror)
     kw = dict(seed=seed, index=index, size=int(size), context=context, occluder=False)
     image, ann = compose(place, **kw)
     if background == "plain":
