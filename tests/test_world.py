@@ -184,6 +184,34 @@ def test_per_class_palette_switch():
         render(0, 1, scale_range=(0.5, 0.2))
 
 
+def test_per_class_palette_dataset_recolours_the_same_scenes():
+    """WorldDataset(palette="per-class"): same labels, boxes and object pixels, other colours (the colour shortcut
+    itself is measured in test_per_class_palette_brings_the_colour_shortcut_back)."""
+    shared, coloured = WorldDataset("val", size=84), WorldDataset("val", size=84, palette="per-class")
+    assert torch.equal(shared.labels, coloured.labels)
+    assert shared.annotation(3).box == coloured.annotation(3).box
+    assert torch.equal(shared.object_mask(3), coloured.object_mask(3))
+    assert not np.array_equal(shared.image(3), coloured.image(3))
+    cached = WorldDataset("val", size=84, palette="per-class", cache=True, progress=False)
+    assert np.array_equal(cached.image(5), coloured.image(5))
+    with pytest.raises(ValueError, match="palette"):
+        WorldDataset("val", size=42, palette="rainbow")
+
+
+def test_cli_records_the_palette_and_resume_refuses_another(tmp_path):
+    import json
+
+    from zfcourse.train.cli import main
+
+    args = ["--out", str(tmp_path / "run"), "--epochs", "1", "--train-size", "42", "--val-size", "42",
+            "--batch-size", "42", "--quiet", "--palette", "per-class"]
+    main(args)
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["settings"]["palette"] == "per-class"
+    with pytest.raises(ValueError, match="--palette"):
+        main([a if a != "per-class" else "shared" for a in args[:-2]] + ["--palette", "shared", "--resume",
+                                                                          "--epochs", "2"])
+
+
 def test_cli_trains_on_the_world(tmp_path):
     """The CLI builds the 42-class model at the world's 168-px crop and records its settings in run.json."""
     import json

@@ -28,7 +28,7 @@ from torch.utils.data import DataLoader, Dataset
 from .annotation import Annotation
 from .families import ALL_NAMES, CLASS_NAMES, FAMILIES, HELDOUT_NAMES, NUM_CLASSES
 from .preprocess import Preprocess
-from .world import WORLD_CROP, WORLD_SIZE, label_of, render
+from .world import PALETTES, WORLD_CROP, WORLD_SIZE, label_of, render
 
 VAL_OFFSET = 1 << 30
 HELDOUT_OFFSET = 1 << 31
@@ -47,14 +47,15 @@ def world_index(split: str, i: int) -> int:
     return int(i) + off
 
 
-def render_item(seed: int, split: str, i: int, omit=()):
+def render_item(seed: int, split: str, i: int, omit=(), palette: str = "shared"):
     """Item ``i`` of ``split`` as (uint8 (192, 192, 3), :class:`Annotation`), ``omit`` parts of its main object
-    left undrawn (``"*"``: all of it; every other pixel unchanged)."""
+    left undrawn (``"*"``: all of it; every other pixel unchanged). ``palette="per-class"`` draws the same scene with
+    a colour scheme per class (the shortcut of the course's first world; see :func:`compose`)."""
     idx = world_index(split, i)
     if split == "val_frontal":
-        return render(seed, idx, label=FACE_NAMES[i % len(FACE_NAMES)], omit=omit, frontal=True)
+        return render(seed, idx, label=FACE_NAMES[i % len(FACE_NAMES)], omit=omit, frontal=True, palette=palette)
     return render(seed, idx, omit=omit, context="shuffled" if split == "val_shuffled" else "habitual",
-                  heldout=split == "heldout")
+                  heldout=split == "heldout", palette=palette)
 
 
 @lru_cache(maxsize=4)
@@ -92,14 +93,14 @@ def crop_input(image: np.ndarray, y: int, x: int, flipped: bool, crop: int, prep
 
 
 class _Renders(Dataset):
-    def __init__(self, seed, split, items):
-        self.seed, self.split, self.items = seed, split, list(items)
+    def __init__(self, seed, split, items, palette="shared"):
+        self.seed, self.split, self.items, self.palette = seed, split, list(items), palette
 
     def __len__(self):
         return len(self.items)
 
     def __getitem__(self, k):
-        return torch.from_numpy(render_item(self.seed, self.split, self.items[k])[0])
+        return torch.from_numpy(render_item(self.seed, self.split, self.items[k], palette=self.palette)[0])
 
 
 class WorldDataset(Dataset):
@@ -115,24 +116,31 @@ class WorldDataset(Dataset):
         cache: pre-render every image once (uint8, 110 kB each).
         workers: processes for pre-rendering.
         progress: progress bar while pre-rendering.
+        palette: ``"shared"`` (the world as designed: colours carry no class information) or ``"per-class"`` (the
+            same scenes, each class with its own colour scheme — the colour shortcut, for the exercise that shows
+            what it does to a model). The input space (:func:`world_preprocess`) is the shared world's either way.
     """
 
     def __init__(self, split: str = "train", size: int = 1000, seed: int = 0, augment: bool | None = None,
-                 preprocess: Preprocess | None = None, cache: bool = False, workers: int = 0, progress: bool = True):
+                 preprocess: Preprocess | None = None, cache: bool = False, workers: int = 0, progress: bool = True,
+                 palette: str = "shared"):
         if split not in SPLITS:
             raise ValueError(f"split: expected one of {SPLITS}, got {split!r}")
         if not isinstance(size, (int, np.integer)) or not 0 < size <= VAL_OFFSET:
             raise ValueError(f"size: expected an integer in 1..{VAL_OFFSET}, got {size!r}")
         if not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
-        self.split, self.size, self.seed = split, int(size), int(seed)
+        if palette not in PALETTES:
+            raise ValueError(f"palette: expected one of {PALETTES}, got {palette!r}")
+        self.split, self.size, self.seed, self.palette = split, int(size), int(seed), palette
         self.augment = (split == "train") if augment is None else bool(augment)
         self.preprocess = preprocess if preprocess is not None else world_preprocess()
         self.classes = list(HELDOUT_NAMES if split == "heldout" else CLASS_NAMES)
         self.epoch = 0
         self.images = None
         if cache:
-            loader = DataLoader(_Renders(self.seed, split, range(self.size)), batch_size=256, num_workers=workers)
+            loader = DataLoader(_Renders(self.seed, split, range(self.size), palette), batch_size=256,
+                                num_workers=workers)
             from tqdm.auto import tqdm
             self.images = torch.empty((self.size, WORLD_SIZE, WORLD_SIZE, 3), dtype=torch.uint8)
             k = 0
@@ -167,7 +175,7 @@ class WorldDataset(Dataset):
 
     def raw(self, i: int) -> tuple[np.ndarray, Annotation]:
         """The full 192×192 render of item ``i`` and its annotation (labels index ``ALL_NAMES``)."""
-        return render_item(self.seed, self.split, self._check(i))
+        return render_item(self.seed, self.split, self._check(i), palette=self.palette)
 
     def image(self, i: int) -> np.ndarray:
         """The 192×192 uint8 render of item ``i`` (from the cache when there is one)."""
@@ -193,7 +201,8 @@ class WorldDataset(Dataset):
         where the render changes when the object is left undrawn (``omit="*"``) — occluded and hidden pixels are
         not the object's."""
         y, x, flipped = self.crop_of(i)
-        full, bare = self.image(i), render_item(self.seed, self.split, self._check(i), omit=("*",))[0]
+        full = self.image(i)
+        bare = render_item(self.seed, self.split, self._check(i), omit=("*",), palette=self.palette)[0]
         mask = (full != bare).any(-1)[y:y + WORLD_CROP, x:x + WORLD_CROP]
         return torch.from_numpy(np.ascontiguousarray(mask[:, ::-1] if flipped else mask))
 

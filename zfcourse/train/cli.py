@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from ..data import NUM_CLASSES, WORLD_CROP, WorldDataset
+from ..data import NUM_CLASSES, PALETTES, WORLD_CROP, WorldDataset
 from ..models import course_model, krizhevsky, zfnet
 from ..models.zfnet import COURSE_FC_UNITS, COURSE_WIDTH
 from .clipping import PAPER_RADIUS
@@ -36,8 +36,8 @@ from .loop import RUN, TrainConfig, prepare_out_dir, train, write_json
 ARCHS = ("course", "zfnet", "krizhevsky")
 EMBEDDED_CROP = WORLD_CROP  # the embedded world's crops (its renders are 192×192)
 # The options that fix what a run computes (data, model, schedule): --resume must repeat them.
-SETTINGS = ("arch", "width", "fc_units", "input_size", "init", "train_size", "val_size", "world_seed", "seed",
-            "batch_size", "lr", "momentum", "clip_radius", "no_clip", "patience")
+SETTINGS = ("arch", "width", "fc_units", "input_size", "init", "train_size", "val_size", "world_seed", "palette",
+            "seed", "batch_size", "lr", "momentum", "clip_radius", "no_clip", "patience")
 
 
 class _Defaults(argparse.ArgumentDefaultsHelpFormatter):
@@ -82,6 +82,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--patience", type=int, default=4, help="epochs without a better val error before lr ×0.1")
     p.add_argument("--seed", type=int, default=0, help="seeds the model init, data order, crops and dropout")
     p.add_argument("--world-seed", type=int, default=0, help="seed of the embedded world's images")
+    p.add_argument("--palette", choices=PALETTES, default="shared",
+                   help="the world's colours: shared by every class (as designed) or per class (the colour shortcut "
+                        "of the course's first world, for the exercise in the training chapter)")
     p.add_argument("--workers", type=int, default=0, help="DataLoader workers")
     p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
     p.add_argument("--no-bf16", action="store_true", help="no bfloat16 autocast on CUDA")
@@ -214,8 +217,10 @@ def main(argv=None) -> dict:
         out.mkdir(parents=True, exist_ok=True)
         write_json(run, out / RUN)
     t0 = time.perf_counter()
-    train_set = WorldDataset("train", size=args.train_size, seed=args.world_seed, cache=True, progress=not args.quiet)
-    val_set = WorldDataset("val", size=args.val_size, seed=args.world_seed, cache=True, progress=not args.quiet)
+    train_set = WorldDataset("train", size=args.train_size, seed=args.world_seed, cache=True, progress=not args.quiet,
+                             palette=args.palette)
+    val_set = WorldDataset("val", size=args.val_size, seed=args.world_seed, cache=True, progress=not args.quiet,
+                           palette=args.palette)
     if args.input_size != crop:
         train_set, val_set = Resized(train_set, args.input_size), Resized(val_set, args.input_size)
     render_s = time.perf_counter() - t0
