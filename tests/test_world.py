@@ -9,7 +9,7 @@ from zfcourse.data import probe_set, render_probe
 from zfcourse.data.audit import colour_histogram, linear_probe, shortcut_baselines, thumbnail
 from zfcourse.data.families import (ALL_NAMES, CLASS_NAMES, CLASS_TABLE, HELDOUT_NAMES, NUM_CLASSES, class_index,
                                     world_class)
-from zfcourse.data.world import WORLD_CROP, WORLD_SIZE, multi_labels, render, render_multi
+from zfcourse.data.world import WORLD_CROP, WORLD_SIZE, label_of, multi_labels, render, render_multi
 from zfcourse.data.world_data import VAL_OFFSET, WorldDataset, world_index
 
 
@@ -172,6 +172,49 @@ def test_model_based_audit_runs_on_a_small_model():
     assert list(sweep) == ["0.20-0.30"] and 0 <= sweep["0.20-0.30"] <= 1
     ctx = context_effect(model, pre, n=42)
     assert set(ctx) == {"habitual", "shuffled"}
+
+
+def test_palette_effect_on_models_with_known_answers():
+    """A 'model' that knows the per-class drawings (and answers class 0 on anything else) is right on every per-class
+    scene and right on the shared ones only where the class is 0; a model that gives every image the same answer does
+    not change it between the two drawings."""
+    import torch
+    from torch import nn
+
+    from zfcourse.data import Preprocess, palette_effect
+
+    start, n = 1 << 30, 42  # palette_effect's scenes
+    known = torch.from_numpy(np.stack([render(0, start + i, palette="per-class")[0] for i in range(n)]))
+    labels = torch.tensor([label_of(start + i) for i in range(n)])
+
+    class KnowsThePerClassDrawings(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.unused = nn.Parameter(torch.zeros(1))  # predict() reads the device from the parameters
+
+        def forward(self, x):
+            imgs = (x + 120).round().to(torch.uint8).permute(0, 2, 3, 1)
+            hit = (imgs[:, None] == known[None]).flatten(2).all(-1)  # (batch, n): exact match
+            found = hit.any(1)
+            out = torch.zeros(len(x), NUM_CLASSES)
+            out[torch.arange(len(x)), torch.where(found, labels[hit.float().argmax(1)], 0)] = 1.0
+            return out
+
+    pre = Preprocess(torch.full((3, WORLD_SIZE, WORLD_SIZE), 120.0))
+    knows = palette_effect(KnowsThePerClassDrawings(), pre, n=n)
+    zero = float((labels == 0).double().mean())
+    assert knows == {"shared": zero, "per-class": 1.0, "label changed": 1 - zero, "n": n}
+
+    class Constant(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.unused = nn.Parameter(torch.zeros(1))
+
+        def forward(self, x):
+            return torch.zeros(len(x), NUM_CLASSES).index_fill_(1, torch.tensor([3]), 1.0)
+
+    const = palette_effect(Constant(), pre, n=42)
+    assert const["label changed"] == 0 and const["shared"] == const["per-class"] == 1 / 42
 
 
 def test_per_class_palette_switch():

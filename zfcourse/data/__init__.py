@@ -12,8 +12,8 @@
   entry point a chapter calls, which falls back to the embedded world when real data is missing.
 """
 from .annotation import Annotation
-from .audit import (colour_histogram, context_effect, empty_scenes, linear_probe, part_omission, predict, scale_sweep,
-                    shortcut_baselines, thumbnail)
+from .audit import (colour_histogram, context_effect, empty_scenes, linear_probe, palette_effect, part_omission,
+                    predict, scale_sweep, shortcut_baselines, thumbnail)
 from .families import (ALL_NAMES, CLASS_NAMES, CLASS_TABLE, FAMILIES, HELDOUT_NAMES, NUM_CLASSES, WorldClass,
                        class_index, world_class)
 from .preprocess import (IMAGENET_MEAN, IMAGENET_STD, Preprocess, centre_crop, mean_image, paper_resize,
@@ -30,8 +30,8 @@ from .world_data import (FRONTAL_OFFSET, HELDOUT_OFFSET, SPLITS, VAL_OFFSET, Wor
                          world_mean, world_preprocess)
 
 __all__ = ["Annotation",
-           "colour_histogram", "context_effect", "empty_scenes", "linear_probe", "part_omission", "predict",
-           "scale_sweep", "shortcut_baselines", "thumbnail",
+           "colour_histogram", "context_effect", "empty_scenes", "linear_probe", "palette_effect", "part_omission",
+           "predict", "scale_sweep", "shortcut_baselines", "thumbnail",
            "ALL_NAMES", "CLASS_NAMES", "CLASS_TABLE", "FAMILIES", "HELDOUT_NAMES", "NUM_CLASSES", "WorldClass",
            "class_index", "world_class",
            "IMAGENET_MEAN", "IMAGENET_STD", "Preprocess", "centre_crop", "mean_image", "paper_resize",

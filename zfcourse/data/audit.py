@@ -172,3 +172,22 @@ def context_effect(model, preprocess, n: int = 840, seed: int = 0, start: int = 
         hit = predict(model, imgs, preprocess).argmax(1) == labels
         out[ctx] = {"with habitual context": float(hit[habitual].mean()), "others": float(hit[~habitual].mean())}
     return out
+
+
+def palette_effect(model, preprocess, n: int = 840, seed: int = 0, start: int = 1 << 30) -> dict:
+    """Top-1 accuracy of ``model`` on the same ``n`` validation scenes drawn twice: with the shared palette (the world
+    as designed, colour says nothing about the class) and with a colour scheme per class (``palette="per-class"``,
+    the shortcut of the course's first world). A model that learned parts scores about the same on both; a model
+    that learned the colour schemes loses on the shared ones what colour gave it. Also returns the share of scenes
+    whose top-1 label changes between the two drawings."""
+    from .world import label_of, render
+
+    labels = np.array([label_of(start + i) for i in range(n)])
+    top1 = {}
+    for palette in ("shared", "per-class"):
+        imgs = np.stack([render(seed, start + i, palette=palette)[0] for i in range(n)])
+        top1[palette] = predict(model, imgs, preprocess).argmax(1)
+    return {"shared": float((top1["shared"] == labels).mean()),
+            "per-class": float((top1["per-class"] == labels).mean()),
+            "label changed": float((top1["shared"] != top1["per-class"]).mean()), "n": n}
+
