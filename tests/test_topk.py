@@ -1,4 +1,5 @@
 """Top-k mining (§4, Fig. 2) against a brute-force sort, and the views built on it."""
+import numpy as np
 import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
@@ -99,3 +100,20 @@ def test_clipped_stretch_keeps_zero_grey_and_saturates_only_the_strongest_pixels
     assert stretch_projection(torch.zeros(1, 3, 2, 2)).tolist() == [[[[0.5] * 3] * 2] * 2]
     mid = torch.tensor(v.reshape(4, -1)).sub(0.5).abs().mean()
     assert mid > torch.tensor(stretch_projection(p, "signed").reshape(4, -1)).sub(0.5).abs().mean()
+
+
+def test_figure_2_takes_a_data_source_to_display_for_its_patches():
+    # Preprocess.to_display takes (3, H, W) or (N, 3, H, W); plot_top_k must hand it a batch, not (C, k, 3, r, r).
+    import matplotlib
+    matplotlib.use("Agg")
+    from zfcourse.data import Preprocess
+    from zfcourse.features import plot_top_k
+    pre = Preprocess.torchvision()
+    views = top_k_views(MODEL, DATA, top_k(MODEL, DATA, "relu2", k=4, progress=False), [3, 7], progress=False)
+    fig = plot_top_k(views, maps_per_row=2, to_display=pre.to_display)
+    grid = fig.axes[1].images[0].get_array()
+    r = views.patches.shape[-1]
+    band = max(6, (2 * r + 1) // 4)
+    first = grid[band:band + r, :r]                    # map #3's first patch, in the source's exact colours
+    expected = pre.to_display(views.patches[0])        # (k, r, r, 3); the 2×2 block's top-left tile is entry 0
+    np.testing.assert_allclose(np.asarray(first), expected[0], atol=1e-6)

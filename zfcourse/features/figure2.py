@@ -126,7 +126,8 @@ def plot_top_k(views: TopKViews, maps_per_row: int = 4, to_display=to_image, axe
     """Draw Fig. 2 for one layer: top-k projections (left) and their receptive-field patches (right), per map, each
     block headed by its map number.
 
-    ``to_display`` turns input-space patches into RGB in [0, 1] (default: per-patch min–max). ``contrast`` says how
+    ``to_display`` turns input-space patches into RGB in [0, 1] (default: per-patch min–max); it is called on a
+    batch (N, 3, r, r) → (N, r, r, 3), so a data source's ``preprocess.to_display`` fits. ``contrast`` says how
     each projection is stretched on its own (:func:`stretch_projection`; default ``"clipped"``: grey = 0, the
     strongest 0.5 % of its pixels saturate). Returns the figure.
 
@@ -146,7 +147,9 @@ def plot_top_k(views: TopKViews, maps_per_row: int = 4, to_display=to_image, axe
         fig, axes = plt.subplots(1, 2, figsize=(10, 5 * rows / 2 + 0.6))
     fig = axes[0].figure
     shown = stretch_projection(views.projections, contrast)
-    for ax, tiles, what in zip(axes, (shown, to_display(views.patches)), ("projections", "patches")):
+    c, k, _, r, _ = views.patches.shape
+    patches = np.asarray(to_display(views.patches.flatten(0, 1))).reshape(c, k, r, r, 3)  # (N, 3, r, r) batch in
+    for ax, tiles, what in zip(axes, (shown, patches), ("projections", "patches")):
         img, labels = _grid(np.asarray(tiles), views.channels.tolist(), maps_per_row)
         ax.imshow(img, interpolation="nearest")
         for x, y, text in labels:
