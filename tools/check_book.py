@@ -7,7 +7,12 @@ Static checks on each page's HTML (no browser needed, also run by tests/test_boo
     output sit inside a closed <details> toggle;
   - no nbval marker (``NBVAL_CHECK_OUTPUT`` …, ``nbval-check-output`` …) in the text a reader sees;
   - no authoring path (``/work/``, ``shared/paper``, ``numbers.md``, ``../shared``, ``book/NN_x.ipynb``,
-    ``tests/test_x``, ``bench/x.md``) in the text a reader sees.
+    ``tests/test_x``, ``bench/x.md``) in the text a reader sees;
+  - every captioned figure is numbered with its chapter ("Figure 7.2"), never like the paper's own "Fig. 7";
+  - figure text, on the pages in FIGURE_TEXT_REQUIRED (or all pages with --figure-text all; elsewhere it is counted
+    and reported, not failed): every image has alt text (not empty, not the file name MyST-NB puts there by default),
+    and every figure a notebook cell draws has a numbered caption — except a widget's default view and the images of
+    a cell that draws several (the book's convention leaves those uncaptioned).
 In the browser (Debian's /usr/bin/chromium driven by Playwright; a fresh profile per run), at 1280×900 and at a
 phone-sized 390×844:
   - no JavaScript error (uncaught exception or console error) and no failed request for a file of the book;
@@ -19,6 +24,11 @@ phone-sized 390×844:
     less than 90 % of that width, its labels shrink with it and it fails. Figures in WIDE_FIGURES_ALLOWED are
     reported but do not fail: see that list;
   - the page does not scroll sideways on the phone-sized window;
+  - label size (LABELLED_FIGURES: the paper's Fig. 7 and Fig. 2): the labels of those figures, as shown at 1280 px, are
+    at least as tall as the x-height of the body text. The body's x-height is the ink height of an "x" in the
+    paragraphs' computed font (canvas measureText); a label's height is measured in the PNG (label_heights: the height
+    of its capitals and digits, found as dark glyphs on the figure's white background) and multiplied by the scale the
+    image is shown at (rendered width / natural width);
 and a screenshot of each page at 1280 px (full page) and of the top of each page at 390 px goes to _build/screens/.
 
 Exit status 0 when every check passes, 1 otherwise; one line per problem on stdout and a summary line at the end.
@@ -48,11 +58,20 @@ WIDE_FIGURES_ALLOWED: dict[str, str] = {}
 # no stored light/dark choice yet, and then uses "auto", which is what it should do.
 HARMLESS_CONSOLE = ("Got invalid theme mode: . Resetting to auto.",)
 
+# Pages whose figure text (alt text on every image, a caption on every figure) is enforced; "*" enforces it on all.
+# A chapter is added here once its figures have their captions and alt text (MyST-NB cell metadata).
+FIGURE_TEXT_REQUIRED: set[str] = set()
+# The paper's figures whose labels must stay legible in the book: page -> the paper's figure. The book's figures of it
+# are the images in a section whose heading names it ("Fig. 7, re-made") or whose caption cites it ("the paper's
+# Fig. 7"); a page where none is found fails.
+LABELLED_FIGURES = {"book/07_occlusion.html": "Fig. 7", "book/04_feature_visualization.html": "Fig. 2"}
+
 MIN_SCALE = 0.9  # a figure may be shown at 90 % of its drawn size, not less
 EXERCISE_SECTION = re.compile(r"^exercises?(-\d+)?$")
 NBVAL_MARKER = re.compile(r"NBVAL_[A-Z_]+|nbval-(?:check-output|ignore-output|skip|raises-exception)")
 AUTHORING_PATH = re.compile(
     r"/work/|shared/paper|\.\./shared|\bnumbers\.md\b|\bbook/\d\d_\w+\.ipynb|\btests/test_\w+|\bbench/\w+\.(?:md|py)\b")
+BOOK_FIGURE_NUMBER = re.compile(r"^Figure \d+\.\d+\b")  # _config.yml's numfig_format, with the chapter's number
 
 
 @dataclass(frozen=True)
@@ -66,16 +85,18 @@ class Problem:
 
 
 # --------------------------------------------------------------------------------------------------- static checks
-def _article(soup):
+def _article(html):
+    """The article of a page, given as HTML text or as a parsed BeautifulSoup (parsed once for all checks)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser") if isinstance(html, str) else html
     return soup.find("article") or soup.body or soup
 
 
-def static_problems(html: str, page: str) -> list[Problem]:
-    """Problems visible in a page's HTML alone: unhidden exercise answers, nbval markers, authoring paths."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(html, "html.parser")
-    article = _article(soup)
+def static_problems(html, page: str) -> list[Problem]:
+    """Problems visible in a page's HTML alone: unhidden exercise answers, nbval markers, authoring paths, figure
+    numbers without their chapter."""
+    article = _article(html)
     problems = []
     for section in article.find_all("section", id=EXERCISE_SECTION):
         for n, cell in enumerate(section.find_all("div", class_="cell"), 1):
@@ -93,6 +114,40 @@ def static_problems(html: str, page: str) -> list[Problem]:
     for m in sorted(set(AUTHORING_PATH.findall(text))):
         context = text[max(0, text.find(m) - 40): text.find(m) + 40].replace("\n", " ")
         problems.append(Problem(page, "authoring path visible", f"{m!r} in …{context}…"))
+    for number in article.select("figure figcaption span.caption-number"):
+        if not BOOK_FIGURE_NUMBER.match(number.get_text(" ", strip=True)):
+            problems.append(Problem(page, "figure number reads like the paper's", number.get_text(" ", strip=True)))
+    return problems
+
+
+def _missing_alt(img) -> bool:
+    """No alt text, or only the image's file name (what MyST-NB writes when a cell has no ``mystnb.image.alt``)."""
+    alt = (img.get("alt") or "").strip()
+    return not alt or alt == img.get("src", "").strip() or bool(re.fullmatch(r"\S+\.(?:png|jpe?g|svg|gif)", alt))
+
+
+def figure_text_problems(html, page: str) -> list[Problem]:
+    """Images without alt text, and notebook figures without a caption, on one page.
+
+    A figure is an image in a code cell's output. Not asked to have a caption: a widget's default view (the cell's
+    output carries the widget) and the images of a cell that draws several — one caption would be repeated, with a
+    number each, under every one of them.
+    """
+    article = _article(html)
+    problems = []
+    for img in article.find_all("img"):
+        if _missing_alt(img):
+            problems.append(Problem(page, "image without alt text", Path(img.get("src", "?")).name))
+    for n, cell in enumerate(article.find_all("div", class_="cell"), 1):
+        output = cell.find("div", class_="cell_output")
+        images = output.find_all("img") if output else []
+        widget = output is not None and output.find("script", type="application/vnd.jupyter.widget-view+json")
+        if len(images) != 1 or widget:
+            continue
+        figure = images[0].find_parent("figure")
+        caption = figure.find("figcaption") if figure else None
+        if caption is None or not caption.get_text(" ", strip=True):
+            problems.append(Problem(page, "figure without caption", f"code cell {n}: {Path(images[0]['src']).name}"))
     return problems
 
 
@@ -101,6 +156,88 @@ def pages(html_dir: Path) -> list[Path]:
     skip = {"search.html", "genindex.html", "index.html"}
     return sorted(p for p in html_dir.rglob("*.html") if p.name not in skip and "_static" not in p.parts
                   and "_sources" not in p.parts)
+
+
+# ---------------------------------------------------------------------------------------------- label heights
+@dataclass(frozen=True)
+class Labels:
+    """The smallest text of a figure, in its PNG's pixels: ``cap`` is the height of its capitals and digits (the
+    height of a label), ``x`` its x-height (None when no line mixes short and tall letters); ``lines`` the number of
+    text lines measured."""
+    cap: float | None
+    x: float | None
+    lines: int
+
+
+def label_heights(png: Path) -> Labels:
+    """Measure a matplotlib figure's label heights in its PNG, by finding its text as glyphs.
+
+    Glyphs: connected groups (8-neighbour) of dark neutral pixels (max channel ≤ 150, channels within 40 of each
+    other) at least 4 px tall, not much wider than tall (not a line), not a solid block, whose box grown by 2 px holds
+    only neutral pixels and whose surrounding ring is mostly (≥ 60 %) white — text on the figure's white background,
+    not dark pixels inside a photo, a map or a grey panel. A glyph's top and bottom are measured to a fraction of a
+    pixel from the anti-aliasing: the darkness (0 white … 1 the glyph's darkest) of the row just outside its box
+    moves the edge out, a partly dark edge row moves it in. Glyphs whose vertical extents overlap by half and whose
+    gap is under 0.6 of their height form a line (a horizontal label; rotated labels are not measured); a line needs
+    two glyphs. A line's baseline is its glyphs' most common bottom; of the glyphs on it, the tallest gives the line's
+    cap height ("d", "5", "A": ascenders are within a pixel of capitals at these sizes), those at most 0.85 of that
+    its x-height. A line whose glyphs are all one height is all tall ("100") or all short ("car"): where that height
+    is within a pixel of a mixed line's x-height, its glyph pitch (the median distance between the centres of
+    neighbouring glyphs on the baseline) tells: digits are set 0.636 em apart, 0.87 of their height, short letters
+    about 0.55 em apart, 1.0 of theirs; over 0.95 of the height it is a short word, which takes the smallest cap
+    height of the mixed lines with that x-height; otherwise its height is its cap height. Returns the smallest over
+    lines, in PNG pixels.
+    """
+    import numpy as np
+    from PIL import Image
+    from scipy import ndimage
+
+    rgb = np.asarray(Image.open(png).convert("RGB"), dtype=np.int16)
+    hi, lo = rgb.max(2), rgb.min(2)
+    neutral, white = hi - lo <= 40, lo >= 235
+    dark = (255 - hi) / 255
+    labels, _ = ndimage.label(neutral & (hi <= 150), structure=np.ones((3, 3)))
+    glyphs = []  # (top, bottom, left, right), top and bottom to a fraction of a pixel
+    for k, (ys, xs) in enumerate(ndimage.find_objects(labels), 1):
+        h, w = ys.stop - ys.start, xs.stop - xs.start
+        if not 4 <= h <= 60 or w > 2 * h + 4 or ((labels[ys, xs] == k).mean() > 0.85 and w >= 4):
+            continue
+        y0, y1, x0, x1 = max(ys.start - 2, 0), ys.stop + 2, max(xs.start - 2, 0), xs.stop + 2
+        ring = np.ones(white[y0:y1, x0:x1].shape, bool)
+        ring[ys.start - y0: ys.stop - y0, xs.start - x0: xs.stop - x0] = False
+        if not (neutral[y0:y1, x0:x1].all() and white[y0:y1, x0:x1][ring].mean() >= 0.6):
+            continue
+        rows = dark[max(ys.start - 1, 0): ys.stop + 1, xs].max(1) / dark[ys, xs].max()
+        above, first, last, below = (rows[0], rows[1], rows[-2], rows[-1]) if ys.start else (0, *rows[[0, -2, -1]])
+        glyphs.append((ys.start + (1 - first) - above, ys.stop - (1 - last) + below, xs.start, xs.stop))
+    lines: list[list[tuple]] = []
+    for g in sorted(glyphs, key=lambda g: g[2]):
+        for line in lines:
+            top, bottom, right = min(t[0] for t in line), max(t[1] for t in line), max(t[3] for t in line)
+            overlap = min(bottom, g[1]) - max(top, g[0])
+            if overlap >= 0.5 * min(bottom - top, g[1] - g[0]) and 0 <= g[2] - right <= 0.6 * (g[1] - g[0]):
+                line.append(g)
+                break
+        else:
+            lines.append([g])
+    mixed, uniform = [], []  # (cap, x) of lines with short and tall letters; (height, pitch) of one-height lines
+    for line in (ln for ln in lines if len(ln) >= 2):
+        bottoms = [round(g[1]) for g in line]
+        base = max(set(bottoms), key=bottoms.count)
+        on = [g for g in line if abs(g[1] - base) <= 0.75]
+        heights = [g[1] - g[0] for g in on]
+        tall, short = max(heights), [h for h in heights if h <= 0.85 * max(heights)]
+        if short:
+            mixed.append((tall, float(np.median(short))))
+        elif len(on) >= 2:
+            centres = [(g[2] + g[3]) / 2 for g in on]
+            uniform.append((tall, float(np.median(np.diff(centres))) / tall))
+    caps = [c for c, _ in mixed]
+    for h, pitch in uniform:
+        as_x = [c for c, x in mixed if abs(x - h) <= 1]
+        short_word = as_x and pitch > 0.95
+        caps.append(min(as_x) if short_word else h)
+    return Labels(float(min(caps)) if caps else None, float(min(x for _, x in mixed)) if mixed else None, len(caps))
 
 
 # -------------------------------------------------------------------------------------------------- browser checks
@@ -115,9 +252,20 @@ _MEASURE = """() => {
   const broken = imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src'));
   const figs = imgs.filter(i => i.naturalWidth > 0 && i.closest('.cell_output, figure')).map(i => ({
       src: i.getAttribute('src'), natural: i.naturalWidth,
+      heading: (i.closest('section')?.querySelector('h1, h2, h3, h4')?.innerText || ''),
+      caption: (i.closest('figure')?.querySelector('figcaption')?.innerText || ''),
       room: (i.closest('div.cell') || i.closest('figure') || art).getBoundingClientRect().width,
       intended: parseFloat(i.getAttribute('width')) || i.naturalWidth, shown: i.getBoundingClientRect().width}));
   return {col, wide, broken, figs, pageWide: document.documentElement.scrollWidth > window.innerWidth + 1};
+}"""
+# The body text's x-height in CSS px: the ink height of an "x" in the paragraphs' computed font, drawn on a canvas.
+_X_HEIGHT = """async () => {
+  await document.fonts.ready;
+  const cs = getComputedStyle(document.querySelector('article p') || document.body);
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+  const m = ctx.measureText('x');
+  return {xHeight: m.actualBoundingBoxAscent + m.actualBoundingBoxDescent, font: ctx.font};
 }"""
 
 
@@ -139,6 +287,38 @@ def find_chromium() -> str | None:
         if shutil.which(name):
             return shutil.which(name)
     return None
+
+
+def label_problems(label: str, paper: str, figs: list[dict], body: dict, page_dir: Path):
+    """The paper's figure ``paper`` on one page: its labels, as shown, against the body text's x-height.
+
+    ``figs``: the page's figure images as _MEASURE gives them (src, natural and shown width, the heading of their
+    section, their caption); ``body``: _X_HEIGHT's answer. Returns (problems, info lines with the measured numbers).
+    """
+    named = re.compile(rf"{re.escape(paper)}(?!\d)")
+    cited = re.compile(rf"paper[’']s {re.escape(paper)}(?!\d)")
+    targets = [f for f in figs if named.match(f["heading"].strip()) or cited.search(f["caption"])]
+    if not targets:
+        return [Problem(label, "label size", f"no figure of the paper's {paper} found (a section headed "
+                                             f"'{paper} …' or a caption citing the paper's {paper})")], []
+    problems, info = [], []
+    x_body = body["xHeight"]
+    for f in targets:
+        png = (page_dir / f["src"]).resolve()
+        scale = f["shown"] / f["natural"]
+        found = label_heights(png)
+        if found.cap is None:
+            problems.append(Problem(label, "label size", f"{png.name}: no text found in the figure"))
+            continue
+        shown = found.cap * scale
+        x_part = f" (x-height {found.x:.1f} px)" if found.x is not None else ""
+        info.append(f"{label}: the paper's {paper}, {png.name[-20:]}: smallest label {found.cap:.1f} px tall in the "
+                    f"PNG{x_part}; shown at {scale:.0%}: {shown:.1f} px on screen; body x-height {x_body:.1f} px "
+                    f"({body['font'][:40]}); {found.lines} labels measured")
+        if shown < x_body:
+            problems.append(Problem(label, "label smaller than the body text's x-height",
+                                    f"the paper's {paper}, {png.name}: {shown:.1f} px < {x_body:.1f} px"))
+    return problems, info
 
 
 def browser_problems(html_dir: Path, screens: Path | None, chromium: str = "/usr/bin/chromium",
@@ -192,6 +372,12 @@ def browser_problems(html_dir: Path, screens: Path | None, chromium: str = "/usr
                                     info.append(f"{label}: allowed wide figure ({WIDE_FIGURES_ALLOWED[key]}): {what}")
                                 else:
                                     problems.append(Problem(label, "figure wider than its column", what))
+                        if name in LABELLED_FIGURES:
+                            body = page.evaluate(_X_HEIGHT)
+                            more, lines = label_problems(label, LABELLED_FIGURES[name], m["figs"], body,
+                                                         (html_dir / name).parent)
+                            problems += more
+                            info += lines
                     elif m["pageWide"]:
                         problems.append(Problem(label, "page scrolls sideways", "document wider than the window"))
                     if screens is not None:
@@ -215,14 +401,28 @@ def main(argv=None) -> int:
     ap.add_argument("--chromium", default=None, help="the browser to drive (default: chromium on the PATH)")
     ap.add_argument("--no-browser", action="store_true", help="static HTML checks only")
     ap.add_argument("--no-phone", action="store_true", help="skip the 390-px pass")
+    ap.add_argument("--figure-text", action="append", default=[], metavar="PAGE",
+                    help="also enforce alt text and captions on PAGE (e.g. book/07_occlusion.html; 'all': every page)")
     args = ap.parse_args(argv)
     if not (args.html / "book" / "intro.html").is_file():
         print(f"check_book: no built book in {args.html} (run jupyter-book build . first)")
         return 1
+    from bs4 import BeautifulSoup
+
     t0 = time.perf_counter()
     found = pages(args.html)
-    problems = [p for path in found
-                for p in static_problems(path.read_text(encoding="utf-8"), path.relative_to(args.html).as_posix())]
+    required = FIGURE_TEXT_REQUIRED | set(args.figure_text)
+    problems, pending = [], []
+    for path in found:
+        name, html = path.relative_to(args.html).as_posix(), BeautifulSoup(path.read_bytes(), "html.parser")
+        problems += static_problems(html, name)
+        figure_text = figure_text_problems(html, name)
+        if required & {"*", "all", name}:
+            problems += figure_text
+        elif figure_text:
+            pending.append(f"figure text not yet enforced on {name}: " + ", ".join(
+                f"{c}s: {sum(p.check == c for p in figure_text)}" for c in ("image without alt text",
+                                                                          "figure without caption")))
     info = []
     if not args.no_browser:
         chromium = args.chromium or find_chromium()
@@ -231,7 +431,7 @@ def main(argv=None) -> int:
             return 1
         more, info = browser_problems(args.html, args.screens, chromium, phone=not args.no_phone)
         problems += more
-    for line in info:
+    for line in pending + info:
         print("  " + line)
     for p in problems:
         print(p)
