@@ -244,3 +244,68 @@ def test_a_file_that_is_not_a_keypoint_file_is_named_and_never_overwritten(tmp_p
     path.write_text("[1, 2]")
     with pytest.raises(TypeError, match=r"^path: .*faces.json: annotations: expected a dict"):
         load_annotations(path)
+
+
+# ---- issue 16: the widget as a student meets it (own preview size, a status line that follows, a highlighted point)
+
+def _ui(tool):
+    """The widget's controls by role: image and keypoint dropdowns, x/y sliders, status line, preview picture."""
+    ui = tool.widget
+    (image, point), (x, y) = ui.children[0].children, ui.children[1].children
+    return image, point, x, y, ui.children[2].children[1], ui.children[3]
+
+
+def test_preview_has_its_own_size_not_the_output_width():
+    from PIL import Image
+
+    tool = AnnotationTool([np.zeros((40, 60, 3), np.uint8), np.zeros((50, 50, 3), np.uint8)], names=["a", "b"])
+    image, _, _, _, _, picture = _ui(tool)
+    for index, (h, w) in ((0, (299, 448)), (1, (448, 448))):
+        image.value = index
+        assert (picture.layout.width, picture.layout.height) == (f"{w}px", f"{h}px")   # follows each image
+        assert Image.open(io.BytesIO(picture.value)).size == (w, h)                   # shown 1:1, not stretched
+    assert picture.layout.align_self == "flex-start"                                   # not stretched by the VBox
+
+
+def test_status_line_follows_the_image_and_keypoint():
+    tool = AnnotationTool([np.zeros((40, 60, 3), np.uint8), np.zeros((50, 50, 3), np.uint8)], names=["a", "b"],
+                          annotations={"b": {"left_eye": (17, 20), "nose": (25, 33)}})
+    image, point, x, _, status, _ = _ui(tool)
+    assert status.value.startswith("a (1 of 2): left_eye at (21, 16) — ")
+    x.value = 5
+    assert status.value.startswith("a (1 of 2): left_eye at (5, 16) — ")                # a move is described
+    image.value = 1
+    assert status.value.startswith("b (2 of 2): left_eye at (17, 20) — ")               # the new image, not a's
+    point.value = "nose"
+    assert status.value.startswith("b (2 of 2): nose at (25, 33) — ")
+    if tool.clicks:                                                                     # after a click, then a switch
+        tool._events._handle_mouse_msg(None, _click_at(tool, 30, 10, index=1), None)
+        assert status.value == "b: nose at (30, 10); next: left_eye"
+        image.value = 0
+        assert status.value.startswith("a (1 of 2): left_eye at (5, 16) — ") and "nose" not in status.value
+
+
+def test_selected_keypoint_is_highlighted_in_the_preview():
+    from PIL import Image
+
+    from zfcourse.correspondence import draw_keypoints
+
+    points = {"left_eye": (8, 8), "right_eye": (52, 8), "nose": (30, 34)}
+    tool = AnnotationTool([np.full((40, 60, 3), 90, np.uint8)], names=["a"], size=5, annotations={"a": points})
+    _, point, _, _, _, picture = _ui(tool)
+    png = {}
+    for name in ("left_eye", "nose"):
+        point.value = name
+        png[name] = np.asarray(Image.open(io.BytesIO(picture.value)).convert("RGB")).astype(int)
+    assert tool.annotations["a"] == {k: tuple(map(float, v)) for k, v in points.items()}   # only the selection moved
+    ys, xs = np.nonzero((png["left_eye"] != png["nose"]).any(-1))
+    assert len(xs) > 200                                                                # a visible change
+    vh, vw = tool._view_shape(0)
+    centre = {k: ((px + 0.5) * vw / 60, (py + 0.5) * vh / 40) for k, (px, py) in points.items()}
+    dist = {k: np.hypot(xs - cx, ys - cy) for k, (cx, cy) in centre.items()}
+    assert (np.minimum(dist["left_eye"], dist["nose"]) < 110).all()      # it changed around those two points only
+    assert (dist["left_eye"] < 110).sum() > 100 and (dist["nose"] < 110).sum() > 100      # one lost it, one gained it
+    assert tool._render(0, highlight="nose") == picture.value
+    assert tool._render(0) != picture.value                                             # unhighlighted differs
+    with pytest.raises(ValueError, match="^highlight: expected one of the keypoints"):
+        draw_keypoints(np.zeros((8, 8, 3)), {"nose": (3, 3)}, highlight="tail")

@@ -180,29 +180,45 @@ def as_display(image) -> np.ndarray:
     return np.clip(a / 255.0 if a.max() > 1.0 else a, 0.0, 1.0)
 
 
-def draw_keypoints(image, points: dict, size: int | None = None, ax=None, title: str | None = None):
+def draw_keypoints(image, points: dict, size: int | None = None, ax=None, title: str | None = None,
+                   highlight: str | None = None):
     """Draw ``image`` with its keypoints (x, y) marked and labelled and, with ``size``, the size×size mask square
     §4.3 puts on each (see :func:`~zfcourse.correspondence.square_box`). Returns the axes.
 
+    ``highlight`` names the keypoint being placed (the tool's selected one): it gets a ringed marker, a thicker square
+    and a bold label, so it stands out from the others. Labels are 10 pt.
+
     Example:
-        >>> ax = draw_keypoints(np.zeros((20, 20, 3)), {"nose": (10, 12)}, size=5)   # doctest: +SKIP
+        >>> ax = draw_keypoints(np.zeros((20, 20, 3)), {"nose": (10, 12)}, size=5, highlight="nose")   # doctest: +SKIP
     """
     img = as_display(image)
+    if highlight is not None and highlight not in points:
+        raise ValueError(f"highlight: expected one of the keypoints {sorted(points)}, got {highlight!r}")
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 4))
     ax.imshow(img, interpolation="nearest")
+    lowest = max(y for _, y in points.values()) if points else None
     for name, (x, y) in points.items():
         colour = _COLOURS.get(name, "tab:green")
+        chosen = name == highlight
         if size:
             x0, y0, x1, y1 = square_box((x, y), size, *img.shape[:2])
             # Pixel edges are half a pixel outside the first/last covered pixel centre.
-            ax.add_patch(plt.Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, ec=colour, lw=1.5))
-        ax.plot([x], [y], "+", color=colour, ms=12, mew=2)
-        left = x < img.shape[1] / 2          # label away from the face's middle, so the two eyes' labels do not overlap
-        ax.annotate(name, (x, y), xytext=(-6 if left else 6, 8), textcoords="offset points", color=colour, fontsize=8,
-                    ha="right" if left else "left",
-                    bbox=dict(boxstyle="round,pad=0.15", fc="black", ec="none", alpha=0.55))
-    ax.set_title(title or "", fontsize=9)
+            ax.add_patch(plt.Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, ec=colour,
+                                       lw=3.0 if chosen else 1.5))
+        if chosen:          # a white ring with the keypoint's colour inside it
+            ax.plot([x], [y], "o", mfc="none", mec="white", ms=22, mew=4)
+            ax.plot([x], [y], "o", mfc="none", mec=colour, ms=22, mew=2)
+        ax.plot([x], [y], "+", color=colour, ms=14 if chosen else 12, mew=3 if chosen else 2)
+        # Labels away from the face's middle, so the two eyes' labels do not overlap; the lowest point's (the nose)
+        # label goes below it, clear of the eyes' rings.
+        left, below = x < img.shape[1] / 2, len(points) > 1 and y == lowest
+        ax.annotate(name, (x, y), xytext=(0, -14) if below else (-8 if left else 8, 9), textcoords="offset points",
+                    color=colour, fontsize=10, fontweight="bold" if chosen else "normal",
+                    ha="center" if below else "right" if left else "left", va="top" if below else "baseline",
+                    bbox=dict(boxstyle="round,pad=0.15", fc="black", ec=colour if chosen else "none",
+                              alpha=0.85 if chosen else 0.55))
+    ax.set_title(title or "", fontsize=10)
     ax.set_axis_off()
     return ax
 
@@ -262,10 +278,12 @@ class AnnotationTool:
         self._index, self._point = 0, self.keypoints[0]       # what a click places: image index, keypoint name
 
     def draw(self, index: int = 0, ax=None):
-        """Draw image ``index`` with its current keypoints once, as an ordinary figure (the tool's default view)."""
+        """Draw image ``index`` with its current keypoints once, as an ordinary figure (the tool's default view: the
+        keypoint the next click places is highlighted)."""
         name = self.names[index]
         own = ax is None
-        ax = draw_keypoints(self.images[index], self.annotations[name], self.size, ax=ax, title=name)
+        ax = draw_keypoints(self.images[index], self.annotations[name], self.size, ax=ax, title=name,
+                            highlight=self._point)
         if own:            # inline backend: show now, so the figure lands in this cell
             plt.show()
         return ax
@@ -287,9 +305,10 @@ class AnnotationTool:
         scale = _VIEW_PX / max(h, w)
         return max(1, round(h * scale)), max(1, round(w * scale))
 
-    def _render(self, index: int = 0) -> bytes:
-        """PNG bytes of image ``index`` with its current keypoints (and mask squares), exactly :meth:`_view_shape`
-        pixels, the image filling it edge to edge — the preview that clicks are placed on."""
+    def _render(self, index: int = 0, highlight: str | None = None) -> bytes:
+        """PNG bytes of image ``index`` with its current keypoints (and mask squares), ``highlight`` (a keypoint name)
+        standing out, exactly :meth:`_view_shape` pixels, the image filling it edge to edge — the preview that clicks
+        are placed on."""
         from matplotlib.figure import Figure
         from PIL import Image
 
@@ -297,7 +316,7 @@ class AnnotationTool:
         h, w = self.images[index].shape[:2]
         fig = Figure(figsize=((vw + 0.01) / _VIEW_DPI, (vh + 0.01) / _VIEW_DPI), dpi=_VIEW_DPI)   # +0.01: no truncation
         ax = fig.add_axes((0, 0, 1, 1))
-        draw_keypoints(self.images[index], self.annotations[self.names[index]], self.size, ax=ax)
+        draw_keypoints(self.images[index], self.annotations[self.names[index]], self.size, ax=ax, highlight=highlight)
         ax.set_xlim(-0.5, w - 0.5)
         ax.set_ylim(h - 0.5, -0.5)
         ax.set_aspect("auto")                  # fill the figure: its aspect is the image's up to rounding
@@ -359,47 +378,60 @@ class AnnotationTool:
         from IPython.display import display
         display(self.widget)
 
+    def _describe(self) -> str:
+        """The status line for the current image and keypoint: which image, where the selected keypoint is, and how
+        to move it."""
+        name, (x, y) = self.names[self._index], self.annotations[self.names[self._index]][self._point]
+        how = "click on the picture or move the sliders" if self.clicks else "move the sliders"
+        return f"{name} ({self._index + 1} of {len(self.names)}): {self._point} at ({x:g}, {y:g}) — {how}"
+
     def _build(self):
         import ipywidgets as W
         image = W.Dropdown(options=[(n, i) for i, n in enumerate(self.names)], value=self._index, description="image")
         point = W.Dropdown(options=list(self.keypoints), value=self._point, description="keypoint")
         x = W.IntSlider(description="x", continuous_update=False)
         y = W.IntSlider(description="y", continuous_update=False)
-        save, status, picture = W.Button(description="Save", icon="save"), W.Label(), W.Image(format="png")
+        save, status = W.Button(description="Save", icon="save"), W.Label()
+        # The preview keeps its own size (the PNG's pixels, set per image below): left to the page, the output area
+        # stretches it to the full width, and a 448-pixel face then pushes its nose below the fold.
+        picture = W.Image(format="png", layout=W.Layout(align_self="flex-start"))
         syncing = [False]      # set while sliders are moved by code, so that does not count as an edit
         Event = _click_events()
         self.clicks = Event is not None
-        how = "click on the picture or move the sliders" if self.clicks else "move the sliders"
 
         def redraw():
-            picture.value = self._render(image.value)
+            picture.value = self._render(image.value, highlight=point.value)
 
         def select(_=None):
             self._index, self._point = image.value, point.value
             h, w = self.images[image.value].shape[:2]
+            vh, vw = self._view_shape(image.value)
+            picture.layout.width, picture.layout.height = f"{vw}px", f"{vh}px"
             px, py = self.annotations[self.names[image.value]][point.value]
             syncing[0] = True
             x.max, y.max = w - 1, h - 1
             x.value, y.value = int(round(px)), int(round(py))
             syncing[0] = False
             redraw()
+            status.value = self._describe()
 
         def move(_=None):
             if not syncing[0]:
                 self.annotations[self.names[image.value]][point.value] = (float(x.value), float(y.value))
                 redraw()
+                status.value = self._describe()
 
         def clicked(event):
             done = self._on_click(event)
             if done is None:
-                status.value = "that click was outside the picture"
+                status.value = f"{self.names[self._index]}: that click was outside the picture"
                 return
             placed, (px, py) = done
-            status.value = f"{placed} at ({px:g}, {py:g}); next: {self._point}"
             if point.value != self._point:
-                point.value = self._point          # observers: sliders and preview follow
+                point.value = self._point          # observers: sliders, preview and status follow
             else:
                 select()
+            status.value = f"{self.names[self._index]}: {placed} at ({px:g}, {py:g}); next: {self._point}"
 
         def on_save(_):
             try:
@@ -416,5 +448,4 @@ class AnnotationTool:
             self._events = Event(source=picture, watched_events=["click"])
             self._events.on_dom_event(clicked)
         select()
-        status.value = f"pick a keypoint, then {how}"
         return W.VBox([W.HBox([image, point]), W.HBox([x, y]), W.HBox([save, status]), picture])
