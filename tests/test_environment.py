@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from zfcourse.environment import REPO_URL, choose_device, choose_mode, choose_source, setup
+from zfcourse.environment import REPO_URL, banner, choose_device, choose_mode, choose_source, setup
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,14 +36,29 @@ def test_source_selection():
         choose_source("cifar", "full", {}, online)
 
 
-def test_setup_prints_one_line_and_seeds(capsys):
+def test_setup_prints_what_it_picked_in_lines_of_at_most_100_characters_and_seeds(capsys):
     cfg = setup(source="embedded", mode="quick", device="cpu", seed=3)
-    line = capsys.readouterr().out.strip()
-    assert "\n" not in line and "source=embedded" in line and "mode=quick" in line and "device=cpu" in line
+    text = capsys.readouterr().out
+    lines = text.splitlines()
+    assert lines and all(len(line) <= 100 for line in lines), [len(line) for line in lines]
+    assert "source=embedded (requested)" in text and "mode=quick" in text and "device=cpu" in text
+    assert "seed=3" in text and f"torch {torch.__version__}" in text and "data=clone" in text
     assert cfg.quick and cfg.pick(1, 2) == 1 and cfg.data_dir == ROOT / "data"
     first = torch.rand(3)
     setup(source="embedded", mode="quick", device="cpu", seed=3, verbose=False)
     assert torch.equal(first, torch.rand(3))
+
+
+def test_banner_wraps_between_items():
+    items = ["source=embedded (auto: no network, falling back to the offline embedded world)", "mode=full",
+             "device=cpu", "seed=0", "data=clone", "python 3.12.11", "torch 2.8.0+cu126", "torchvision 0.23.0+cu126",
+             "matplotlib 3.10.0"]
+    text = banner(items)
+    lines = text.splitlines()
+    assert len(lines) == 3 and all(len(line) <= 100 for line in lines)
+    assert lines[0].startswith("zfcourse: source=embedded") and lines[1].startswith("  ")
+    assert " · ".join(line.strip() for line in lines).replace("zfcourse: ", "") == " · ".join(items)
+    assert banner(["x" * 120, "y"]) == "zfcourse: " + "x" * 120 + "\n  y"      # a long item gets its own line
 
 
 def test_device_default_is_best_available():

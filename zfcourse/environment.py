@@ -293,17 +293,39 @@ def _data_label(found: Path | None) -> str:
     return "clone" if found == DATA_DIR else "fetched"
 
 
+BANNER_WIDTH = 100
+
+
+def banner(items, width: int = BANNER_WIDTH, head: str = "zfcourse: ", indent: str = "  ") -> str:
+    """``items`` joined with " · " after ``head``, wrapped between items into lines of at most ``width`` characters
+    (continuation lines start with ``indent``); an item longer than a line gets a line of its own.
+
+    Example:
+        >>> print(banner(["source=embedded (requested)", "mode=quick", "device=cpu"], width=40))
+        zfcourse: source=embedded (requested)
+          mode=quick · device=cpu
+    """
+    lines, line = [], head
+    for item in items:
+        if line not in (head, indent) and len(line) + len(" · ") + len(item) > width:
+            lines.append(line)
+            line = indent
+        line += item if line in (head, indent) else " · " + item
+    lines.append(line)
+    return "\n".join(lines)
+
+
 def setup(source: str | None = None, mode: str | None = None, device: str | None = None, seed: int = 0,
           verbose: bool = True, fetch: bool | None = None) -> Config:
-    """Prepare a chapter: find (in Colab: fetch) the data, pick mode, source and device, seed everything, print one
-    line.
+    """Prepare a chapter: find (in Colab: fetch) the data, pick mode, source and device, seed everything, print what
+    was picked (:func:`banner`: lines of at most 100 characters).
 
     Args:
         source: ``"auto"`` (default; also from ``ZFCOURSE_SOURCE``), ``"embedded"`` or ``"imagenet"``.
         mode: ``"quick"`` or ``"full"``; default from ``ZFCOURSE_MODE`` / ``ZFCOURSE_QUICK`` / ``CI``.
         device: e.g. ``"cpu"``; default cuda > mps > cpu.
         seed: seeds Python, NumPy and torch.
-        verbose: print the one-line summary (and the Colab GPU hint when running on a CPU there).
+        verbose: print the summary (and the Colab GPU hint when running on a CPU there).
         fetch: fetch the data (:func:`fetch_data`) when :func:`find_data` finds none; default: only in Colab.
 
     Raises:
@@ -326,10 +348,9 @@ def setup(source: str | None = None, mode: str | None = None, device: str | None
     if verbose:
         import matplotlib
         import torchvision
-        print(f"zfcourse: source={source} ({why}) · mode={mode} · device={dev} · seed={seed} · "
-              f"data={_data_label(found)} · "
-              f"python {platform.python_version()} · torch {torch.__version__} · "
-              f"torchvision {torchvision.__version__} · matplotlib {matplotlib.__version__}")
+        print(banner([f"source={source} ({why})", f"mode={mode}", f"device={dev}", f"seed={seed}",
+                      f"data={_data_label(found)}", f"python {platform.python_version()}", f"torch {torch.__version__}",
+                      f"torchvision {torchvision.__version__}", f"matplotlib {matplotlib.__version__}"]))
         if colab and dev.type == "cpu":
             print("No GPU: in Colab choose Runtime → Change runtime type → GPU, then run this cell again.")
     return Config(source, mode, dev, seed, found or data_dir(), colab)
