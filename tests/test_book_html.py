@@ -94,6 +94,8 @@ def test_built_book_has_no_static_problems():
     assert problems == []
     chapter = (BUILT / "book" / "01_convnet.html").read_text(encoding="utf-8")
     assert chapter.count("tag_hide-cell") >= 3
+    for name in check_book.FIGURE_TEXT_REQUIRED:  # the chapters whose figure text is enforced have it
+        assert check_book.figure_text_problems((BUILT / name).read_text(encoding="utf-8"), name) == []
 
 
 # ------------------------------------------------------------------------------------- figure text: alt, captions
@@ -151,7 +153,8 @@ def test_config_numbers_figures_as_book_figures():
     import yaml
 
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"]
-    assert config["numfig"] is True and config["numfig_format"]["figure"] == "Figure %s"
+    assert config["numfig"] is True and config["numfig_secnum_depth"] == 1
+    assert config["numfig_format"]["figure"] == "Figure %s"
     assert check_book.BOOK_FIGURE_NUMBER.match(config["numfig_format"]["figure"] % "7.1")
 
 

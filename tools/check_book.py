@@ -1,6 +1,6 @@
 """Check the built book as a reader sees it: every page of _build/html in headless Chromium.
 
-    python tools/check_book.py [--html _build/html] [--screens _build/screens] [--no-browser]
+    python tools/check_book.py [--html _build/html] [--screens _build/screens] [--no-browser] [--page PAGE …]
 
 Static checks on each page's HTML (no browser needed, also run by tests/test_book_html.py):
   - every exercise answer is hidden: each code cell under an "Exercises" heading is tagged hide-cell, and its code *and*
@@ -60,7 +60,7 @@ HARMLESS_CONSOLE = ("Got invalid theme mode: . Resetting to auto.",)
 
 # Pages whose figure text (alt text on every image, a caption on every figure) is enforced; "*" enforces it on all.
 # A chapter is added here once its figures have their captions and alt text (MyST-NB cell metadata).
-FIGURE_TEXT_REQUIRED: set[str] = set()
+FIGURE_TEXT_REQUIRED = {"book/02_deconvnet.html"}
 # The paper's figures whose labels must stay legible in the book: page -> the paper's figure. The book's figures of it
 # are the images in a section whose heading names it ("Fig. 7, re-made") or whose caption cites it ("the paper's
 # Fig. 7"); a page where none is found fails.
@@ -322,7 +322,7 @@ def label_problems(label: str, paper: str, figs: list[dict], body: dict, page_di
 
 
 def browser_problems(html_dir: Path, screens: Path | None, chromium: str = "/usr/bin/chromium",
-                     phone: bool = True) -> tuple[list[Problem], list[str]]:
+                     phone: bool = True, only: list[Path] | None = None) -> tuple[list[Problem], list[str]]:
     """Open every page in headless Chromium; return the problems and an info list (allowed wide figures, timings)."""
     from playwright.sync_api import sync_playwright
 
@@ -336,7 +336,7 @@ def browser_problems(html_dir: Path, screens: Path | None, chromium: str = "/usr
         with sync_playwright() as pw, tempfile.TemporaryDirectory(prefix="check_book_") as profile:
             context = pw.chromium.launch_persistent_context(profile, executable_path=chromium, headless=True,
                                                             args=args, viewport={"width": 1280, "height": 900})
-            for path in pages(html_dir):
+            for path in only or pages(html_dir):
                 name = path.relative_to(html_dir).as_posix()
                 t0 = time.perf_counter()
                 for width, height in ((1280, 900), (390, 844)) if phone else ((1280, 900),):
@@ -401,6 +401,7 @@ def main(argv=None) -> int:
     ap.add_argument("--chromium", default=None, help="the browser to drive (default: chromium on the PATH)")
     ap.add_argument("--no-browser", action="store_true", help="static HTML checks only")
     ap.add_argument("--no-phone", action="store_true", help="skip the 390-px pass")
+    ap.add_argument("--page", action="append", default=[], help="check only PAGE (e.g. book/07_occlusion.html)")
     ap.add_argument("--figure-text", action="append", default=[], metavar="PAGE",
                     help="also enforce alt text and captions on PAGE (e.g. book/07_occlusion.html; 'all': every page)")
     args = ap.parse_args(argv)
@@ -410,7 +411,7 @@ def main(argv=None) -> int:
     from bs4 import BeautifulSoup
 
     t0 = time.perf_counter()
-    found = pages(args.html)
+    found = [p for p in pages(args.html) if not args.page or p.relative_to(args.html).as_posix() in args.page]
     required = FIGURE_TEXT_REQUIRED | set(args.figure_text)
     problems, pending = [], []
     for path in found:
@@ -429,7 +430,7 @@ def main(argv=None) -> int:
         if chromium is None:
             print("check_book: no Chromium found (Debian: apt-get install chromium)")
             return 1
-        more, info = browser_problems(args.html, args.screens, chromium, phone=not args.no_phone)
+        more, info = browser_problems(args.html, args.screens, chromium, phone=not args.no_phone, only=found)
         problems += more
     for line in pending + info:
         print("  " + line)
