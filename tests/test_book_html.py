@@ -129,6 +129,12 @@ def test_default_alt_and_missing_caption_fail():
     assert _figure_checks(alt_only) == ["figure without caption"]
 
 
+def test_caption_without_number_fails():
+    """A caption without a name in the cell's metadata is not numbered (no "Figure 7.1")."""
+    unnamed = CAPTIONED.replace('<span class="caption-number">Figure 7.1 </span>', "")
+    assert _figure_checks(unnamed) == ["figure caption without a number"]
+
+
 def test_widget_and_multi_figure_cells_need_alt_text_only():
     widget = _cell('<img alt="The explorer\'s default view." src="../_images/w.png"/>'
                    '<script type="application/vnd.jupyter.widget-view+json">{"model_id": "1"}</script>')

@@ -148,6 +148,9 @@ def figure_text_problems(html, page: str) -> list[Problem]:
         caption = figure.find("figcaption") if figure else None
         if caption is None or not caption.get_text(" ", strip=True):
             problems.append(Problem(page, "figure without caption", f"code cell {n}: {Path(images[0]['src']).name}"))
+        elif caption.find("span", class_="caption-number") is None:  # a figure without a name gets no number
+            problems.append(Problem(page, "figure caption without a number",
+                                    f"code cell {n} (its mystnb.figure metadata needs a name)"))
     return problems
 
 
@@ -422,8 +425,8 @@ def main(argv=None) -> int:
             problems += figure_text
         elif figure_text:
             pending.append(f"figure text not yet enforced on {name}: " + ", ".join(
-                f"{c}s: {sum(p.check == c for p in figure_text)}" for c in ("image without alt text",
-                                                                          "figure without caption")))
+                f"{c}: {n}" for c in dict.fromkeys(p.check for p in figure_text)
+                if (n := sum(p.check == c for p in figure_text))))
     info = []
     if not args.no_browser:
         chromium = args.chromium or find_chromium()
