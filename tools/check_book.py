@@ -198,7 +198,7 @@ def label_heights(png: Path) -> Labels:
     rgb = np.asarray(Image.open(png).convert("RGB"), dtype=np.int16)
     hi, lo = rgb.max(2), rgb.min(2)
     neutral, white = hi - lo <= 40, lo >= 235
-    dark = (255 - hi) / 255
+    dark = np.pad((255 - hi) / 255, 1)  # with a white border: every glyph has a row above and below it
     labels, _ = ndimage.label(neutral & (hi <= 150), structure=np.ones((3, 3)))
     glyphs = []  # (top, bottom, left, right), top and bottom to a fraction of a pixel
     for k, (ys, xs) in enumerate(ndimage.find_objects(labels), 1):
@@ -210,8 +210,8 @@ def label_heights(png: Path) -> Labels:
         ring[ys.start - y0: ys.stop - y0, xs.start - x0: xs.stop - x0] = False
         if not (neutral[y0:y1, x0:x1].all() and white[y0:y1, x0:x1][ring].mean() >= 0.6):
             continue
-        rows = dark[max(ys.start - 1, 0): ys.stop + 1, xs].max(1) / dark[ys, xs].max()
-        above, first, last, below = (rows[0], rows[1], rows[-2], rows[-1]) if ys.start else (0, *rows[[0, -2, -1]])
+        rows = dark[ys.start: ys.stop + 2, xs.start + 1: xs.stop + 1].max(1)  # the glyph's rows and one either side
+        above, first, last, below = rows[[0, 1, -2, -1]] / rows.max()
         glyphs.append((ys.start + (1 - first) - above, ys.stop - (1 - last) + below, xs.start, xs.stop))
     lines: list[list[tuple]] = []
     for g in sorted(glyphs, key=lambda g: g[2]):
