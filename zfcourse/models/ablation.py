@@ -15,10 +15,14 @@ three kinds of change to the eight-layer pattern of :class:`~zfcourse.models.ZFN
 
 The result is a :class:`~zfcourse.models.ZFNet` whose ``features``/``classifier`` keep the original layer names (a
 model without conv3 and conv4 has conv1, conv2, conv5), so every tool of the course works on it and "layer 5" still
-means conv5. It is initialised as §3 says (N(0, 0.01²) weights, zero biases) after the surgery.
+means conv5. It is initialised as §3 says (N(0, 0.01²) weights, zero biases) after the surgery; a base model without
+changes draws nothing more than its constructor, so at the same seed it equals :func:`~zfcourse.models.course_model`
+or :func:`~zfcourse.models.krizhevsky` weight for weight.
 
-:data:`TABLE3_ROWS` lists the paper's rows, and :func:`table3_configs` turns them into builder arguments at any width:
-halving/doubling is relative to the base's fc width, and 512/1024/512 is scaled by ``width`` like everything else.
+:data:`TABLE3_ROWS` lists the paper's rows, each with a short name (``krizhevsky``, ``zf-fc-double``, … — what
+``python -m zfcourse train --table3-row`` takes), and :func:`table3_configs` turns them into builder arguments at any
+width: halving/doubling is relative to the base's fc width, and 512/1024/512 is scaled by ``width`` like everything
+else.
 """
 from __future__ import annotations
 
@@ -90,11 +94,12 @@ def ablated(base: str = "zf", width: float = 1.0, input_size: int = 224, num_cla
     classifier = [(n, m) for n, m in model.classifier.named_children() if n not in gone]
 
     # Reconnect: a layer after a gap takes what now arrives (same kernel, stride and padding; new input width).
-    channels = 3
+    channels, replaced = 3, False
     for i, (name, m) in enumerate(features):
         if isinstance(m, nn.Conv2d):
             if m.in_channels != channels:
                 features[i] = (name, nn.Conv2d(channels, m.out_channels, m.kernel_size, m.stride, m.padding))
+                replaced = True
             channels = m.out_channels
     model.features = nn.Sequential(OrderedDict(features))
     with torch.no_grad():
@@ -103,35 +108,39 @@ def ablated(base: str = "zf", width: float = 1.0, input_size: int = 224, num_cla
         if isinstance(m, nn.Linear):
             if m.in_features != units:
                 classifier[i] = (name, nn.Linear(units, m.out_features))
+                replaced = True
             units = m.out_features
     model.classifier = nn.Sequential(OrderedDict(classifier))
-    model.reset_parameters()
+    if replaced:  # a new layer comes with torch's default init: draw every layer again as §3 says
+        model.reset_parameters()
     return model
 
 
 @dataclass(frozen=True)
 class Table3Row:
-    """One row of Table 3: the base model, the paper's label and the arguments of :func:`ablated` for it."""
+    """One row of Table 3: its short name, the base model, the paper's label and the arguments of :func:`ablated`."""
+    name: str
     base: str
     label: str
     kwargs: dict
 
 
-# The paper's rows (numbers.md, Table 3), in its order. fc_scale multiplies the base's fc width; wide_convs asks for
-# 512, 1024, 512 maps in conv3..conv5 (scaled by width).
+# The paper's rows (numbers.md, Table 3), in its order: (short name, base, the paper's label, change). fc_scale
+# multiplies the base's fc width; wide_convs asks for 512, 1024, 512 maps in conv3..conv5 (scaled by width).
 TABLE3_ROWS = (
-    ("krizhevsky", "Replication of Krizhevsky", {}),
-    ("krizhevsky", "Removed layers 3,4", {"drop_convs": (3, 4)}),
-    ("krizhevsky", "Removed layer 7", {"drop_fcs": (7,)}),
-    ("krizhevsky", "Removed layers 6,7", {"drop_fcs": (6, 7)}),
-    ("krizhevsky", "Removed layers 3,4,6,7", {"drop_convs": (3, 4), "drop_fcs": (6, 7)}),
-    ("krizhevsky", "Layers 6,7: 2048 units", {"fc_scale": 0.5}),
-    ("krizhevsky", "Layers 6,7: 8192 units", {"fc_scale": 2}),
-    ("zf", "ZF model (Fig. 3)", {}),
-    ("zf", "Layers 6,7: 2048 units", {"fc_scale": 0.5}),
-    ("zf", "Layers 6,7: 8192 units", {"fc_scale": 2}),
-    ("zf", "Layers 3,4,5: 512,1024,512 maps", {"wide_convs": True}),
-    ("zf", "Layers 6,7: 8192 units and layers 3,4,5: 512,1024,512 maps", {"fc_scale": 2, "wide_convs": True}),
+    ("krizhevsky", "krizhevsky", "Replication of Krizhevsky", {}),
+    ("krizhevsky-no34", "krizhevsky", "Removed layers 3,4", {"drop_convs": (3, 4)}),
+    ("krizhevsky-no7", "krizhevsky", "Removed layer 7", {"drop_fcs": (7,)}),
+    ("krizhevsky-no67", "krizhevsky", "Removed layers 6,7", {"drop_fcs": (6, 7)}),
+    ("krizhevsky-no3467", "krizhevsky", "Removed layers 3,4,6,7", {"drop_convs": (3, 4), "drop_fcs": (6, 7)}),
+    ("krizhevsky-fc-half", "krizhevsky", "Layers 6,7: 2048 units", {"fc_scale": 0.5}),
+    ("krizhevsky-fc-double", "krizhevsky", "Layers 6,7: 8192 units", {"fc_scale": 2}),
+    ("zf", "zf", "ZF model (Fig. 3)", {}),
+    ("zf-fc-half", "zf", "Layers 6,7: 2048 units", {"fc_scale": 0.5}),
+    ("zf-fc-double", "zf", "Layers 6,7: 8192 units", {"fc_scale": 2}),
+    ("zf-wide345", "zf", "Layers 3,4,5: 512,1024,512 maps", {"wide_convs": True}),
+    ("zf-wide345-fc-double", "zf", "Layers 6,7: 8192 units and layers 3,4,5: 512,1024,512 maps",
+     {"fc_scale": 2, "wide_convs": True}),
 )
 
 
@@ -150,7 +159,7 @@ def table3_configs(width: float = 1.0, fc_width: int | None = None, input_size: 
     """
     fc = max(1, round(FC_UNITS * width)) if fc_width is None else fc_width
     rows = []
-    for base, label, spec in TABLE3_ROWS:
+    for name, base, label, spec in TABLE3_ROWS:
         kw = {"base": base, "width": width, "input_size": input_size, "num_classes": num_classes, "fc_width": fc,
               "drop_convs": spec.get("drop_convs", ()), "drop_fcs": spec.get("drop_fcs", ())}
         if "fc_scale" in spec:
@@ -158,5 +167,5 @@ def table3_configs(width: float = 1.0, fc_width: int | None = None, input_size: 
         if spec.get("wide_convs"):
             first_two = [max(1, round(c * width)) for c, *_ in BASES[base][:2]]
             kw["conv_widths"] = tuple(first_two + [max(1, round(c * width)) for c in PAPER_WIDE_CONVS])
-        rows.append(Table3Row(base, label, kw))
+        rows.append(Table3Row(name, base, label, kw))
     return rows

@@ -3,7 +3,10 @@
 ``--arch course`` (default) is Fig. 3 at a quarter of the width on 168×168 crops; ``--arch zfnet`` is Fig. 3 itself and
 ``--arch krizhevsky`` the §4.1 baseline, both at ``--width`` (1.0 = the paper's) — on a CPU use a small width
 (``--arch krizhevsky --width 0.25 --fc-units 512`` is the baseline at the course model's size). The embedded world's
-crops are 168×168; another ``--input-size`` resizes them (bilinear) to that side.
+crops are 168×168; another ``--input-size`` resizes them (bilinear) to that side. ``--table3-row NAME`` trains a row
+of Table 3 (§5.1, :data:`zfcourse.models.TABLE3_ROWS`) at the course model's scale instead; the row fixes the model, so
+``--arch``, ``--width``, ``--fc-units`` and ``--input-size`` are refused beside it. Its base rows ``zf`` and
+``krizhevsky`` build the same weights as ``--arch course`` and the baseline command above at the same ``--seed``.
 
 The shipped course model in ``data/course_model`` was made with this command (see its MODEL_CARD.md). Under
 ``torchrun --nproc_per_node=N -m zfcourse train …`` every process runs this same code and takes 1/N of each batch.
@@ -27,7 +30,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from ..data import NUM_CLASSES, PALETTES, WORLD_CROP, WorldDataset
-from ..models import course_model, krizhevsky, zfnet
+from ..models import ablated, course_model, krizhevsky, table3_configs, zfnet
 from ..models.zfnet import COURSE_FC_UNITS, COURSE_WIDTH
 from .clipping import PAPER_RADIUS
 from .init import INITS, scaled_init_
@@ -37,7 +40,10 @@ ARCHS = ("course", "zfnet", "krizhevsky")
 EMBEDDED_CROP = WORLD_CROP  # the embedded world's crops (its renders are 192×192)
 # The options that fix what a run computes (data, model, schedule): --resume must repeat them.
 SETTINGS = ("arch", "width", "fc_units", "input_size", "init", "train_size", "val_size", "world_seed", "palette",
-            "seed", "batch_size", "lr", "momentum", "clip_radius", "no_clip", "patience")
+            "seed", "batch_size", "lr", "momentum", "clip_radius", "no_clip", "patience", "table3_row")
+# Table 3's rows (§5.1) at the course model's scale: width 0.25, fc 512 before the row's change, the world's crop side.
+TABLE3 = {r.name: r for r in table3_configs(COURSE_WIDTH, COURSE_FC_UNITS, EMBEDDED_CROP, NUM_CLASSES)}
+ROW_FIXES = ("arch", "width", "fc_units", "input_size")  # the options a --table3-row sets itself
 
 
 class _Defaults(argparse.ArgumentDefaultsHelpFormatter):
@@ -85,6 +91,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--palette", choices=PALETTES, default="shared",
                    help="the world's colours: shared by every class (as designed) or per class (the colour shortcut "
                         "of the course's first world, for the exercise in the training chapter)")
+    p.add_argument("--table3-row", choices=TABLE3, default=None, metavar="ROW",
+                   help="train this row of Table 3 (§5.1) instead of --arch: the row sets the model, at the course "
+                        "model's scale (the paper's widths × 0.25, fc 512 for its 4096). Rows, with the paper's "
+                        "labels: " + "; ".join(f"{n}: {r.label}" for n, r in TABLE3.items()))
     p.add_argument("--workers", type=int, default=0, help="DataLoader workers")
     p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
     p.add_argument("--no-bf16", action="store_true", help="no bfloat16 autocast on CUDA")
@@ -133,10 +143,33 @@ class Resized(Dataset):
         return F.interpolate(x[None], size=(self.size, self.size), mode="bilinear", align_corners=False)[0], y
 
 
+def given(argv: list[str]) -> set[str]:
+    """The options written in ``argv`` (as their dests), whatever their values: ``--arch course`` is there, the default
+    is not."""
+    p = parser()
+    for action in p._actions:
+        action.default = argparse.SUPPRESS
+    return set(vars(p.parse_args(argv)))
+
+
+def check_table3_row(args: argparse.Namespace, argv: list[str]) -> None:
+    """Refuse ``--table3-row`` beside an option that sets the model (:data:`ROW_FIXES`), naming both."""
+    if args.table3_row is None:
+        return
+    clash = [f"--{k.replace('_', '-')}" for k in ROW_FIXES if k in given(argv)]
+    if clash:
+        raise ValueError(f"--table3-row: row {args.table3_row!r} sets the model itself (Table 3 at the course model's "
+                         f"scale) and cannot be combined with {', '.join(clash)}; drop {', '.join(clash)}")
+
+
 def settings(args: argparse.Namespace) -> dict:
     """The options of ``args`` that fix what the run computes (:data:`SETTINGS`), as saved in run.json (``width``
-    resolved to the value the model is built with)."""
+    resolved to the value the model is built with; for a ``--table3-row`` the row's arch, width, fc units and side)."""
     out = {k: getattr(args, k) for k in SETTINGS}
+    if out["table3_row"] is not None:
+        row = TABLE3[out["table3_row"]].kwargs
+        out.update(arch="course" if row["base"] == "zf" else row["base"], width=row["width"],
+                   fc_units=row["fc_width"], input_size=row["input_size"])
     if out["input_size"] is None:
         out["input_size"] = EMBEDDED_CROP
     if out["width"] is None:
@@ -195,6 +228,7 @@ def main(argv=None) -> dict:
         args.input_size = crop
     if args.resume and args.overwrite:
         raise ValueError("--overwrite: cannot be combined with --resume; choose one")
+    check_table3_row(args, argv)
     if args.input_size < 1:
         raise ValueError(f"--input-size: expected a positive side in pixels, got {args.input_size}")
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, momentum=args.momentum,
@@ -208,7 +242,10 @@ def main(argv=None) -> dict:
         check_resume(out, args)
     device = torch.device(args.device) if args.device else choose_device(None)
     seed_everything(args.seed)  # the model's §3 initialisation (torch's generator, as for every run so far)
-    model = build_model(args.arch, NUM_CLASSES, args.width, args.input_size, args.fc_units)
+    if args.table3_row is not None:
+        model = ablated(**TABLE3[args.table3_row].kwargs)
+    else:
+        model = build_model(args.arch, NUM_CLASSES, args.width, args.input_size, args.fc_units)
     if args.init == "scaled":
         scaled_init_(model)
     command = "python -m zfcourse train " + " ".join(shlex.quote(a) for a in argv)
