@@ -139,3 +139,30 @@ def test_a_clone_without_the_model_and_a_missing_git_are_named(tmp_path, remote,
     with pytest.raises(DataNotFoundError, match="git is not installed"):
         fetch_data(remote.as_uri(), tmp_path / "cache" / "repo")
     assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_after_a_failed_fetch_running_the_cell_again_fetches(colab_without_data, tmp_path, monkeypatch):
+    """The reader sees the message, fixes the network, runs the cell again: it works, with nothing left over."""
+    good_home = Path(os.environ["HOME"])
+    monkeypatch.setenv("HOME", str(fresh_home(tmp_path, tmp_path / "unreachable", name="offline")))
+    monkeypatch.setenv("ZFCOURSE_CACHE", str(colab_without_data.parent))     # the same cache both times
+    with pytest.raises(DataNotFoundError, match="run this cell again"):
+        zfcourse.setup(mode="quick", source="embedded", device="cpu", verbose=False)
+    monkeypatch.setenv("HOME", str(good_home))
+    cfg = zfcourse.setup(mode="quick", source="embedded", device="cpu", verbose=False)
+    assert cfg.data_dir == colab_without_data / "data" and (cfg.data_dir / "course_model" / "model.pt").is_file()
+    assert sorted(p.name for p in colab_without_data.parent.iterdir()) == ["repo"]
+
+
+def test_a_fetch_that_hangs_stops_with_one_message(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text("#!/bin/sh\nexec sleep 30\n")             # a clone that never finishes
+    (bin_dir / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(DataNotFoundError) as err:
+        fetch_data(REPO_URL, tmp_path / "cache" / "repo", timeout=0.5)
+    text = str(err.value)
+    assert text.startswith(f"zfcourse: fetching the course data from {REPO_URL} took over 0.5 s.")
+    assert "run this cell again" in text and "\n" not in text and err.value.__suppress_context__
+    assert list((tmp_path / "cache").iterdir()) == []
