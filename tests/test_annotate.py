@@ -309,3 +309,15 @@ def test_selected_keypoint_is_highlighted_in_the_preview():
     assert tool._render(0) != picture.value                                             # unhighlighted differs
     with pytest.raises(ValueError, match="^highlight: expected one of the keypoints"):
         draw_keypoints(np.zeros((8, 8, 3)), {"nose": (3, 3)}, highlight="tail")
+
+
+def test_preview_square_is_the_mask_the_model_input_will_get():
+    """With ``crop`` (the model's input side after load_photos' shortest-side resize) the preview's square is the
+    mask's size on the photo: 31 px of a 224 input is 22 px on a 160-px photo, 62 px on a 448-px one."""
+    tool = AnnotationTool([np.zeros((160, 213, 3), np.uint8), np.zeros((600, 448, 3), np.uint8)], size=31, crop=224)
+    assert (tool.square(0), tool.square(1)) == (22, 62)
+    assert AnnotationTool([np.zeros((160, 213, 3), np.uint8)], size=31).square(0) == 31      # default: own pixels
+    assert AnnotationTool([np.zeros((160, 213, 3), np.uint8)], crop=224).square(0) is None   # no size: no square
+    for bad in ({"crop": 0}, {"crop": 22.4}, {"size": True}):
+        with pytest.raises(ValueError, match=f"^{next(iter(bad))}: "):
+            AnnotationTool([np.zeros((8, 8, 3), np.uint8)], **bad)

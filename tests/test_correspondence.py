@@ -221,6 +221,9 @@ def test_table_on_torchvision_alexnet_layers():
     kps = [{"right_eye": (80, 90), "left_eye": (140, 90), "nose": (110, 130)}] * 2
     t = correspondence_table(net, x, kps, [(40, 40, 180, 180)] * 2, size=31, layers=ALEXNET_LAYERS, n_random=2)
     assert t.layers == ("Layer 5", "Layer 7") and all(0 <= v <= 1 for v in t.mean.values())
+    page = t.to_html(model="AlexNet")                        # the measured columns name the network, never "ZF"
+    assert "<th>Layer 5 (AlexNet)</th><th>Layer 5 (paper)</th>" in page and "ZF" not in page
+    assert "<th>Layer 7</th><th>Layer 7 (paper)</th>" in t.to_html()
 
 
 def test_table_bad_random_settings(model):

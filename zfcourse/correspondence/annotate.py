@@ -248,13 +248,18 @@ class AnnotationTool:
         path: the JSON file; if it exists its points are the starting positions, and "Save" writes it.
         keypoints: names to place (default left_eye, right_eye, nose; left = the image's left).
         size: if given, the preview also shows the size×size mask square on each keypoint.
+        crop: the side the model sees each image at after :func:`~zfcourse.correspondence.load_photos`' resize
+            (its shortest side to ``crop``, e.g. 224 for AlexNet); with it, ``size`` counts pixels of that input and
+            the preview draws the square at the size it has on the photo, size·min(H, W)/crop (so a 31-pixel mask
+            of AlexNet's 224 input shows as 22 pixels on a 160-pixel photo). Default: pixels of the image itself.
         annotations: starting points {name: {keypoint: (x, y)}} (override the file).
 
     Attributes: ``annotations`` (the current points, updated live), ``widget`` (built on first access),
     ``clicks`` (whether the widget takes clicks: ``ipyevents`` could be imported; set when the widget is built).
     """
 
-    def __init__(self, images, names=None, path=None, keypoints=KEYPOINTS, size: int | None = None, annotations=None):
+    def __init__(self, images, names=None, path=None, keypoints=KEYPOINTS, size: int | None = None, annotations=None,
+                 crop: int | None = None):
         self.images = [as_display(im) for im in images]
         if not self.images:
             raise ValueError("images: expected at least one picture to annotate")
@@ -263,6 +268,12 @@ class AnnotationTool:
             raise ValueError(f"names: expected {len(self.images)} distinct names, got {self.names}")
         self.path = Path(path) if path is not None else None
         self.keypoints, self.size = tuple(keypoints), size
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+            raise ValueError(f"size: expected a positive integer mask side in pixels, or None, got {size!r}")
+        if crop is not None and (isinstance(crop, bool) or not isinstance(crop, int) or crop < 1):
+            raise ValueError(f"crop: expected the model's input side in pixels (a positive integer), or None, "
+                             f"got {crop!r}")
+        self.crop = crop
         if not self.keypoints:
             raise ValueError("keypoints: expected at least one keypoint name to place")
         sizes = {n: im.shape[:2] for n, im in zip(self.names, self.images)}
@@ -282,7 +293,7 @@ class AnnotationTool:
         keypoint the next click places is highlighted)."""
         name = self.names[index]
         own = ax is None
-        ax = draw_keypoints(self.images[index], self.annotations[name], self.size, ax=ax, title=name,
+        ax = draw_keypoints(self.images[index], self.annotations[name], self.square(index), ax=ax, title=name,
                             highlight=self._point)
         if own:            # inline backend: show now, so the figure lands in this cell
             plt.show()
@@ -297,6 +308,15 @@ class AnnotationTool:
             raise ValueError("path: the tool was made without a path; pass one to save()")
         sizes = {n: im.shape[:2] for n, im in zip(self.names, self.images)}
         return save_annotations(path, self.annotations, sizes)
+
+    def square(self, index: int = 0) -> int | None:
+        """The mask square's side in pixels of image ``index`` as the preview draws it: ``size``, or with ``crop``
+        size·min(H, W)/crop rounded (at least 1); None without ``size``."""
+        if self.size is None:
+            return None
+        if self.crop is None:
+            return self.size
+        return max(1, round(self.size * min(self.images[index].shape[:2]) / self.crop))
 
     def _view_shape(self, index: int = 0) -> tuple[int, int]:
         """(height, width) in screen pixels of the preview PNG of image ``index``: the image scaled so its longer side
@@ -316,7 +336,8 @@ class AnnotationTool:
         h, w = self.images[index].shape[:2]
         fig = Figure(figsize=((vw + 0.01) / _VIEW_DPI, (vh + 0.01) / _VIEW_DPI), dpi=_VIEW_DPI)   # +0.01: no truncation
         ax = fig.add_axes((0, 0, 1, 1))
-        draw_keypoints(self.images[index], self.annotations[self.names[index]], self.size, ax=ax, highlight=highlight)
+        draw_keypoints(self.images[index], self.annotations[self.names[index]], self.square(index), ax=ax,
+                       highlight=highlight)
         ax.set_xlim(-0.5, w - 0.5)
         ax.set_ylim(h - 0.5, -0.5)
         ax.set_aspect("auto")                  # fill the figure: its aspect is the image's up to rounding

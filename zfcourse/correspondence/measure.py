@@ -91,6 +91,7 @@ fraction of the D components that the mask changes at all (ε ≠ 0), and the ch
 """
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -601,10 +602,12 @@ class CorrespondenceTable:
 
     __repr__ = __str__
 
-    def to_html(self, digits: int = 3) -> str:
+    def to_html(self, digits: int = 3, model: str | None = None) -> str:
         """The table as an HTML table (rows × layers, ours then the paper's per layer; "—" where the paper has none),
-        for pages narrower than the text form."""
-        head = "".join(f"<th>{layer}</th><th>{layer} (paper)</th>" for layer in self.layers)
+        for pages narrower than the text form. ``model`` names the measured network in the header (e.g.
+        ``"AlexNet"``: "Layer 5 (AlexNet)" beside "Layer 5 (paper)")."""
+        ours = f" ({html.escape(model)})" if model else ""
+        head = "".join(f"<th>{layer}{ours}</th><th>{layer} (paper)</th>" for layer in self.layers)
         body = []
         for row in self.rows:
             cells = []
