@@ -10,6 +10,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+# The book's text column: 688 px at a 1280-px window, i.e. 6.8 in at the 100 dpi figures are saved with. Figures drawn
+# no wider are shown at their drawn size, so 10-pt text stays 10 pt (text in the course's figures is never smaller).
+COLUMN_INCHES = 6.8
+MIN_FONT = 10
+
 
 def to_image(x) -> np.ndarray:
     """The course's one display function: images → RGB in [0, 1] for ``plt.imshow``, passed as ``to_display=``.
@@ -85,8 +90,8 @@ def plot_projections(images: torch.Tensor, projections: dict, names=None, to_dis
     :func:`show_projection`; e.g. :func:`zfcourse.features.stretch_projection` for chapter 4's contrast).
 
     ``names`` label the images; ``captions`` ({column title: N strings}) title each projection tile. With
-    ``transpose`` the images run along the top row and each entry of ``projections`` fills a row below. Returns the
-    figure.
+    ``transpose`` the images run along the top row and each entry of ``projections`` fills a row below. The default
+    ``figsize`` fits the book's column (:data:`COLUMN_INCHES`); labels are 10 pt. Returns the figure.
 
     Example:
         >>> x = torch.randn(2, 3, 8, 8)
@@ -97,7 +102,9 @@ def plot_projections(images: torch.Tensor, projections: dict, names=None, to_dis
     if any(len(projections[c]) < n for c in cols):
         raise ValueError(f"projections: expected at least {n} projections per entry, one per image")
     shape = (1 + len(cols), n) if transpose else (n, 1 + len(cols))
-    figsize = figsize or ((2.2 * shape[1], 2.3 * shape[0]) if transpose else (2.25 * shape[1], 2.3 * shape[0]))
+    if figsize is None:
+        tile = min(2.2 if transpose else 2.25, COLUMN_INCHES / shape[1])
+        figsize = (tile * shape[1], (tile + 0.05) * shape[0])
     fig, axes = plt.subplots(*shape, figsize=figsize, squeeze=False)
     axes = axes.T if transpose else axes
     for i in range(n):
@@ -105,11 +112,11 @@ def plot_projections(images: torch.Tensor, projections: dict, names=None, to_dis
         for j, c in enumerate(cols):
             axes[i, j + 1].imshow(show(projections[c][i]))
             if captions and c in captions:
-                axes[i, j + 1].set_title(captions[c][i], fontsize=10)
+                axes[i, j + 1].set_title(captions[c][i], fontsize=MIN_FONT)
             elif i == 0 and not transpose:
-                axes[i, j + 1].set_title(c, fontsize=10)
+                axes[i, j + 1].set_title(c, fontsize=MIN_FONT)
         if names is not None:
-            (axes[i, 0].set_title if transpose else axes[i, 0].set_ylabel)(names[i], fontsize=10)
+            (axes[i, 0].set_title if transpose else axes[i, 0].set_ylabel)(names[i], fontsize=MIN_FONT)
     for ax in axes.flat:
         if transpose:
             ax.axis("off")
@@ -139,17 +146,24 @@ def note_if_all_zero(ax, values, text: str = "all zero\n(off everywhere\non this
     """Write ``text`` on ``ax`` when the map is zero everywhere (a unit off at every position), so a blank panel
     is not mistaken for a drawing error. Returns whether it was."""
     if bool((torch.as_tensor(values) == 0).all()):
-        ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=10, color="white")
+        ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=MIN_FONT, color="white")
         return True
     return False
 
 
-def feature_map_grid(maps: torch.Tensor, channels=None, ncols: int = 8, title: str | None = None, size: float = 1.3):
+def feature_map_grid(maps: torch.Tensor, channels=None, ncols: int = 8, title: str | None = None,
+                     size: float | None = None):
     """Draw the 2-D maps ``maps[c]`` (maps: (C, H, W)) for ``channels`` (default: the first ncols·2) in a grid.
 
     Each map gets its own colour scale (activations differ by orders of magnitude between maps): viridis from 0 for
-    rectified maps, RdBu_r centred on 0 for signed ones (:func:`map_style`). Returns the figure.
+    rectified maps, RdBu_r centred on 0 for signed ones (:func:`map_style`). ``size`` is a map's side in inches
+    (default: ``ncols`` maps fill the book's column, :data:`COLUMN_INCHES`, at most 1.3 in each). Returns the figure.
+
+    Example:
+        >>> bool(feature_map_grid(torch.rand(16, 5, 5)).get_size_inches()[0] <= COLUMN_INCHES)
+        True
     """
+    size = min(1.3, COLUMN_INCHES / ncols) if size is None else size
     if maps.dim() != 3:
         raise ValueError(f"maps: expected (C, H, W) feature maps of one image, got shape {tuple(maps.shape)}")
     channels = list(range(min(maps.shape[0], 2 * ncols))) if channels is None else list(channels)
@@ -160,10 +174,10 @@ def feature_map_grid(maps: torch.Tensor, channels=None, ncols: int = 8, title: s
         ax.axis("off")
     for ax, c in zip(axes.flat, channels):
         ax.imshow(maps[c].detach().cpu().numpy(), **map_style(maps[c]))
-        ax.set_title(f"#{c}", fontsize=10)
+        ax.set_title(f"#{c}", fontsize=MIN_FONT)
         note_if_all_zero(ax, maps[c], "all 0")
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -206,13 +220,15 @@ class Table:
 
 
 def layer_bars(names, values, ylabel: str, log: bool = False, highlight: str | None = None):
-    """A bar per layer (e.g. parameters or multiply-adds), the ``highlight`` layer in red. Returns the figure."""
-    fig, ax = plt.subplots(figsize=(8, 2.8))
+    """A bar per layer (e.g. parameters or multiply-adds), the ``highlight`` layer in red, as wide as the book's
+    column (:data:`COLUMN_INCHES`) with 10-pt labels. Returns the figure."""
+    fig, ax = plt.subplots(figsize=(COLUMN_INCHES, 2.8))
     colours = ["tab:red" if n == highlight else "tab:blue" for n in names]
     ax.bar(names, values, color=colours)
-    ax.set_ylabel(ylabel)
+    ax.set_ylabel(ylabel, fontsize=MIN_FONT)
     if log:
         ax.set_yscale("log")
-    ax.tick_params(axis="x", rotation=45)
+    ax.tick_params(axis="x", rotation=45, labelsize=MIN_FONT)
+    ax.tick_params(axis="y", labelsize=MIN_FONT)
     fig.tight_layout()
     return fig

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
+from ..plots import COLUMN_INCHES, MIN_FONT
 from .preprocess import ten_crop_boxes
 
 KEYPOINT_COLOURS = {"left_eye": "tab:red", "right_eye": "tab:blue", "nose": "gold"}
@@ -28,7 +29,9 @@ def plot_annotated(images, annotations, ncols: int = 6, size: float = 1.5, legen
     """Draw uint8 images (N, H, W, 3) with their annotations; returns the figure.
 
     Solid white box: the main object (the label); dashed grey boxes: distractors (``annotation.objects``); dots:
-    keypoints (left eye red, right eye blue, nose yellow, others white). *Left* is the image's left.
+    keypoints (left eye red, right eye blue, nose yellow, others white). *Left* is the image's left. ``size`` (inches
+    per image) is capped so the figure fits the book's column (:data:`zfcourse.plots.COLUMN_INCHES`); titles and
+    legend are 10 pt.
     """
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] != 3:
@@ -36,7 +39,9 @@ def plot_annotated(images, annotations, ncols: int = 6, size: float = 1.5, legen
     if len(annotations) != len(images):
         raise ValueError(f"annotations: expected one per image ({len(images)}), got {len(annotations)}")
     nrows = math.ceil(len(images) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3), squeeze=False)
+    size = min(size, COLUMN_INCHES / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (size + 0.3) * nrows + (0.35 if legend else 0)),
+                             squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for k, (ax, img, ann) in enumerate(zip(axes.flat, images, annotations)):
@@ -48,40 +53,43 @@ def plot_annotated(images, annotations, ncols: int = 6, size: float = 1.5, legen
         _draw_box(ax, ann.box, "white")
         for name, (x, y) in ann.keypoints.items():
             ax.plot(x, y, "o", ms=4, mec="black", mew=0.6, color=KEYPOINT_COLOURS.get(name, "white"))
-        ax.set_title(titles[k] if titles is not None else ann.class_name, fontsize=8)
+        ax.set_title(titles[k] if titles is not None else ann.class_name, fontsize=MIN_FONT)
     if legend:
         handles = [plt.Line2D([], [], marker="o", ls="", color=c, mec="black", label=n.replace("_", " "))
                    for n, c in KEYPOINT_COLOURS.items()]
-        fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0.04 if legend else 0, 1, 1))
+        fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=MIN_FONT, frameon=False)
+    fig.tight_layout(rect=(0, 0.3 / fig.get_size_inches()[1] if legend else 0, 1, 1))
     return fig
 
 
 def plot_ten_crops(image, crop: int, to_display=None, size: float = 1.25):
     """The ten crops of a square image (H, W, 3) — boxes on the image, then the crops in torchvision's order.
 
-    ``to_display`` maps a crop (h, w, 3) to something ``imshow`` takes (default: the crop itself). Returns the figure.
+    ``to_display`` maps a crop (h, w, 3) to something ``imshow`` takes (default: the crop itself). The figure is at
+    most as wide as the book's column (:data:`zfcourse.plots.COLUMN_INCHES`; ``size`` scales it below that); titles
+    are 10 pt: the top row of crops is titled by window, the bottom row "flipped". Returns the figure.
     """
     image = np.asarray(image)
     if image.ndim != 3 or image.shape[0] != image.shape[1]:
         raise ValueError(f"image: expected a square (H, W, 3) image, got shape {image.shape}")
     show = to_display or (lambda a: a)
     boxes = ten_crop_boxes(image.shape[0], crop)
-    fig = plt.figure(figsize=(size * 7.2, size * 2.2))
+    width = min(size * 7.2, COLUMN_INCHES)
+    fig = plt.figure(figsize=(width, width / 7.2 * 2.2 + 0.5))
     grid = fig.add_gridspec(2, 7, width_ratios=[2, 0.2, 1, 1, 1, 1, 1])
     ax = fig.add_subplot(grid[:, 0])
     ax.imshow(show(image))
     colours = plt.cm.tab10(np.arange(5))
     for (y, x, _flipped), c in zip(boxes[:5], colours):
         ax.add_patch(Rectangle((x - 0.5, y - 0.5), crop, crop, fill=False, edgecolor=c, linewidth=1.5))
-    ax.set_title(f"{image.shape[0]}×{image.shape[1]} image, five {crop}×{crop} windows", fontsize=8)
+    ax.set_title(f"{image.shape[0]}×{image.shape[1]} image,\nfive {crop}×{crop} windows", fontsize=MIN_FONT)
     ax.axis("off")
-    names = ["top-left", "top-right", "bottom-left", "bottom-right", "centre"]
+    names = ["top\nleft", "top\nright", "bottom\nleft", "bottom\nright", "centre"]
     for k, (y, x, flipped) in enumerate(boxes):
         a = fig.add_subplot(grid[k // 5, 2 + k % 5])
         c = image[y:y + crop, x:x + crop]
         a.imshow(show(c[:, ::-1] if flipped else c))
-        a.set_title(names[k % 5] + (", flipped" if flipped else ""), fontsize=7, color=colours[k % 5])
+        a.set_title("flipped" if flipped else names[k % 5], fontsize=MIN_FONT, color=colours[k % 5])
         a.axis("off")
     fig.tight_layout()
     return fig
