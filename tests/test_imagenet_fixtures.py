@@ -140,3 +140,28 @@ def test_the_command_line_prints_export_lines_and_reuses_a_finished_folder(image
     usage = subprocess.run([sys.executable, str(ROOT / "tests" / "imagenet_fixtures.py")], env=env,
                            capture_output=True, text=True)
     assert usage.returncode == 2 and "usage:" in usage.stderr
+
+
+class NotATensor:
+    """Something a state dict never holds: ``weights_only`` loading must refuse it."""
+
+
+@pytest.mark.parametrize("damage", ["garbage", "pickle"])
+def test_a_damaged_cached_weights_file_is_named_and_load_source_falls_back(damage, imagenet_env, tmp_path,
+                                                                            monkeypatch, capsys):
+    checkpoints = tmp_path / "torch_home" / "hub" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    cached = checkpoints / Path(torchvision.models.AlexNet_Weights.DEFAULT.url).name
+    if damage == "garbage":
+        cached.write_bytes(b"\x00not a checkpoint\xff" * 100)
+    else:
+        torch.save({"features.0.weight": NotATensor()}, cached)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    monkeypatch.setenv("ZFCOURSE_CACHE", imagenet_env["ZFCOURSE_CACHE"])
+    with pytest.raises(ValueError, match="unreadable.*delete that file") as err:
+        pretrained("alexnet", download=False)
+    assert str(cached) in str(err.value)
+    src = load_source("imagenet", dataset="imagenette", model="alexnet", download=False, size=10)
+    said = capsys.readouterr().out
+    assert src.name == "embedded" and said.startswith("zfcourse: imagenette unavailable (weights_path: ")
+    assert "delete that file" in said and said.count("\n") == 1

@@ -7,6 +7,7 @@ normalisation: use ``Preprocess.torchvision()``.
 """
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import torch
@@ -57,10 +58,12 @@ def pretrained(name: str = "alexnet", weights_path=None, download: bool = True, 
             raise FileNotFoundError(f"weights_path: none given and {name}'s torchvision weights are not in "
                                     f"{_cached_weights_file(weights).parent}; pass download=True or a local file")
         try:
-            state = weights.get_state_dict(progress=progress)
-        except (RuntimeError, EOFError, ValueError, KeyError) as err:  # a damaged file in torch.hub's cache
-            raise ValueError(f"weights_path: torchvision's {name} weights at {_cached_weights_file(weights)} are "
-                             f"unreadable ({str(err)[:120]}); delete that file to download them again") from err
+            # weights_only: tensors only, never arbitrary pickles (torch < 2.6 defaults to False); check_hash: a
+            # download must match the hash in torchvision's file name (a file already cached is loaded as it is)
+            state = weights.get_state_dict(progress=progress, check_hash=True, weights_only=True)
+        except (RuntimeError, EOFError, ValueError, KeyError, pickle.UnpicklingError) as err:  # a damaged cached file
+            raise ValueError(f"weights_path: torchvision's {name} weights file {_cached_weights_file(weights)} is "
+                             f"unreadable; delete that file to download them again ({str(err)[:120]})") from err
     try:
         model.load_state_dict(state)
     except (RuntimeError, TypeError, AttributeError) as e:

@@ -114,7 +114,7 @@ def load_source(cfg=None, split: str = "val", dataset: str = "imagenette", model
         except (OSError, RuntimeError, ValueError) as e:  # missing files, failed download, unusable weights
             reason = str(e).splitlines()[0] if str(e) else type(e).__name__
             source = _embedded(split, size, quick, f"fallback: {dataset}{' / ' + model if model else ''} unavailable")
-            print(f"zfcourse: {dataset} unavailable ({reason[:160]}); using the embedded world instead")
+            print(f"zfcourse: {dataset} unavailable ({reason[:300]}); using the embedded world instead")
             return source
     if source is None:
         source = _embedded(split, size, quick)
