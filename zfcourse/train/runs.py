@@ -25,7 +25,7 @@ from ..environment import DataNotFoundError, cache_dir, data_dir, missing_data_m
 from .checkpoint import load_checkpoint, verify_file
 from .snapshots import list_snapshots
 
-NOCLIP_ARGS = ["--no-clip", "--epochs", "11", "--seed", "0"]
+NOCLIP_ARGS = ["--no-clip", "--seed", "0"]
 QUICK_ARGS = ["--epochs", "2", "--train-size", "840", "--val-size", "420"]
 
 
