@@ -187,6 +187,7 @@ def _figure_png(path, title_pt=10, tick_pt=10, dpi=100):
         ax.set_title(title, fontsize=title_pt)
         ax.set_axis_off()
     axes[3].plot([0, 100, 200], [0.2, 0.8, 0.5])
+    axes[3].set_title("size", fontsize=title_pt)
     axes[3].tick_params(labelsize=tick_pt)
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
@@ -195,8 +196,9 @@ def _figure_png(path, title_pt=10, tick_pt=10, dpi=100):
 
 @pytest.mark.parametrize("title_pt, tick_pt, dpi", [(10, 10, 100), (10, 6, 100), (12, 9, 150)])
 def test_label_heights_match_the_font_size(tmp_path, title_pt, tick_pt, dpi):
-    """The smallest text's cap height is its point size × dpi/72 × the font's cap height (to a pixel). The title
-    "car" has no capital, digit or ascender: it is read as a short word of the titles' font, not as 8-px labels."""
+    """The smallest text's cap height is its point size × dpi/72 × the font's cap height (to a pixel). The titles
+    "car" and "size" have no capital, digit or ascender: they are read as short words of the titles' font, not as
+    8-px labels; the tick labels "100", "200" as digits."""
     found = check_book.label_heights(_figure_png(tmp_path / "f.png", title_pt, tick_pt, dpi))
     smallest = min(title_pt, tick_pt) * dpi / 72
     assert abs(found.cap - DEJAVU_CAP * smallest) <= 1.1

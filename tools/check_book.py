@@ -184,12 +184,13 @@ def label_heights(png: Path) -> Labels:
     gap is under 0.6 of their height form a line (a horizontal label; rotated labels are not measured); a line needs
     two glyphs. A line's baseline is its glyphs' most common bottom; of the glyphs on it, the tallest gives the line's
     cap height ("d", "5", "A": ascenders are within a pixel of capitals at these sizes), those at most 0.85 of that
-    its x-height. A line whose glyphs are all one height is all tall ("100") or all short ("car"): where that height
-    is within a pixel of a mixed line's x-height, its glyph pitch (the median distance between the centres of
-    neighbouring glyphs on the baseline) tells: digits are set 0.636 em apart, 0.87 of their height, short letters
-    about 0.55 em apart, 1.0 of theirs; over 0.95 of the height it is a short word, which takes the smallest cap
-    height of the mixed lines with that x-height; otherwise its height is its cap height. Returns the smallest over
-    lines, in PNG pixels.
+    its x-height. A line whose glyphs are all one height is all tall ("100") or all short ("car", "size"): where that
+    height is within a pixel of a mixed line's x-height, the spacing of its glyphs tells. Digits are tabular: their
+    centres are 0.636 em apart, 0.87 of their height, every one; short letters are spaced unevenly (0.75 to 1.8 of
+    their height: "r", "i", "m"). A line whose every gap between neighbouring centres is within max(1.2 px, 12 %) of
+    0.87 of its height is digits, its height its cap height; otherwise it is a short word and takes the smallest cap
+    height of the mixed lines with that x-height. Other one-height lines: their height is their cap height. Returns
+    the smallest over lines, in PNG pixels.
     """
     import numpy as np
     from PIL import Image
@@ -223,7 +224,7 @@ def label_heights(png: Path) -> Labels:
                 break
         else:
             lines.append([g])
-    mixed, uniform = [], []  # (cap, x) of lines with short and tall letters; (height, pitch) of one-height lines
+    mixed, uniform = [], []  # (cap, x) of lines with short and tall letters; (height, digits?) of one-height lines
     for line in (ln for ln in lines if len(ln) >= 2):
         bottoms = [round(g[1]) for g in line]
         base = max(set(bottoms), key=bottoms.count)
@@ -233,13 +234,12 @@ def label_heights(png: Path) -> Labels:
         if short:
             mixed.append((tall, float(np.median(short))))
         elif len(on) >= 2:
-            centres = [(g[2] + g[3]) / 2 for g in on]
-            uniform.append((tall, float(np.median(np.diff(centres))) / tall))
+            gaps = np.diff([(g[2] + g[3]) / 2 for g in on])
+            uniform.append((tall, bool(np.all(np.abs(gaps - 0.87 * tall) <= max(1.2, 0.12 * tall)))))
     caps = [c for c, _ in mixed]
-    for h, pitch in uniform:
+    for h, digits in uniform:
         as_x = [c for c, x in mixed if abs(x - h) <= 1]
-        short_word = as_x and pitch > 0.95
-        caps.append(min(as_x) if short_word else h)
+        caps.append(min(as_x) if as_x and not digits else h)
     return Labels(float(min(caps)) if caps else None, float(min(x for _, x in mixed)) if mixed else None, len(caps))
 
 
