@@ -187,10 +187,11 @@ def label_heights(png: Path) -> Labels:
     its x-height. A line whose glyphs are all one height is all tall ("100") or all short ("car", "size"): where that
     height is within a pixel of a mixed line's x-height, the spacing of its glyphs tells. Digits are tabular: their
     centres are 0.636 em apart, 0.87 of their height, every one; short letters are spaced unevenly (0.75 to 1.8 of
-    their height: "r", "i", "m"). A line whose every gap between neighbouring centres is within max(1.2 px, 12 %) of
-    0.87 of its height is digits, its height its cap height; otherwise it is a short word and takes the smallest cap
-    height of the mixed lines with that x-height. Other one-height lines: their height is their cap height. Returns
-    the smallest over lines, in PNG pixels.
+    their height: "r", "i", "m"). A line whose every gap between neighbouring centres is within max(0.8 px, 6 %) of
+    0.87 of its height, and whose glyphs are all at least 0.35 of it wide (not an "i"), is digits, and its height is
+    its cap height; otherwise it is a short word and takes the smallest cap height of the mixed lines with that
+    x-height. Other one-height lines: their height is their cap height. Returns the smallest over lines, in PNG
+    pixels.
     """
     import numpy as np
     from PIL import Image
@@ -235,7 +236,8 @@ def label_heights(png: Path) -> Labels:
             mixed.append((tall, float(np.median(short))))
         elif len(on) >= 2:
             gaps = np.diff([(g[2] + g[3]) / 2 for g in on])
-            uniform.append((tall, bool(np.all(np.abs(gaps - 0.87 * tall) <= max(1.2, 0.12 * tall)))))
+            even = np.all(np.abs(gaps - 0.87 * tall) <= max(0.8, 0.06 * tall))
+            uniform.append((tall, bool(even and all(g[3] - g[2] >= 0.35 * tall for g in on))))
     caps = [c for c, _ in mixed]
     for h, digits in uniform:
         as_x = [c for c, x in mixed if abs(x - h) <= 1]
