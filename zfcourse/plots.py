@@ -13,6 +13,7 @@ import torch
 # The book's text column: 688 px at a 1280-px window, i.e. 6.8 in at the 100 dpi figures are saved with. Figures drawn
 # no wider are shown at their drawn size, so 10-pt text stays 10 pt (text in the course's figures is never smaller).
 COLUMN_INCHES = 6.8
+FULL_WIDTH_INCHES = 9.3  # a cell tagged full-width: 936 px at 100 dpi, shown at 1:1 so labels keep their size
 MIN_FONT = 10
 
 

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from ..deconv import project_many
 from ..models import crop, layer_geometry
-from ..plots import mosaic, show_projection, to_image
+from ..plots import FULL_WIDTH_INCHES, mosaic, show_projection, to_image
 from .topk import TopK, images_at
 
 
@@ -144,7 +144,7 @@ def plot_top_k(views: TopKViews, maps_per_row: int = 4, to_display=to_image, axe
         raise ValueError(f"contrast: expected one of {CONTRASTS}, got {contrast!r}")
     if axes is None:
         rows = math.ceil(len(views.channels) / maps_per_row)
-        fig, axes = plt.subplots(1, 2, figsize=(10, 5 * rows / 2 + 0.6))
+        fig, axes = plt.subplots(1, 2, figsize=(FULL_WIDTH_INCHES, 4.65 * rows / 2 + 0.6))
     fig = axes[0].figure
     shown = stretch_projection(views.projections, contrast)
     c, k, _, r, _ = views.patches.shape
@@ -162,7 +162,8 @@ def plot_top_k(views: TopKViews, maps_per_row: int = 4, to_display=to_image, axe
 def plot_figure_2(views_by_layer: list[TopKViews], maps_per_row: int = 4, to_display=to_image,
                   contrast: str = "clipped"):
     """Fig. 2 for several layers: one row per layer, projections | patches (:func:`plot_top_k`). Returns the figure."""
-    fig, axes = plt.subplots(len(views_by_layer), 2, figsize=(10, 4.2 * len(views_by_layer)), squeeze=False)
+    fig, axes = plt.subplots(len(views_by_layer), 2, figsize=(FULL_WIDTH_INCHES, 3.9 * len(views_by_layer)),
+                             squeeze=False)
     for row, views in zip(axes, views_by_layer):
         plot_top_k(views, maps_per_row, to_display, axes=row, contrast=contrast)
     fig.tight_layout()
