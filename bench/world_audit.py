@@ -3,6 +3,8 @@ scale and context. Writes bench/world.md.
 
     python bench/world_audit.py                       # shortcut baselines only
     python bench/world_audit.py --model DIR           # + the model-based half (DIR holds model.pt)
+    python bench/world_audit.py --model DIR --palette-model DIR2   # + palette_effect of both models (DIR2: a model
+                                                      # trained with --palette per-class)
 
 The shortcut baselines run twice: on the world as it is, and on the same scenes drawn with a colour scheme per class
 (``palette="per-class"``, the first embedded world's shortcut), to show what the shared palette takes away.
@@ -35,6 +37,7 @@ def load(folder, input_size=168):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--model", default=None)
+    p.add_argument("--palette-model", default=None, help="a model trained on the per-class palette (palette_effect)")
     p.add_argument("--out", default=str(Path(__file__).with_name("world.md")))
     p.add_argument("--json", default=str(Path(__file__).with_name("world_audit.json")))
     a = p.parse_args()
@@ -48,6 +51,9 @@ def main():
         res["empty_scenes"] = audit.empty_scenes(model, pre)
         res["scale_sweep"] = audit.scale_sweep(model, pre)
         res["context"] = audit.context_effect(model, pre)
+        res["palette_effect"] = {"model": audit.palette_effect(model, pre)}
+        if a.palette_model:
+            res["palette_effect"]["palette_model"] = audit.palette_effect(load(a.palette_model), pre)
     res["seconds"] = round(time.time() - t0)
     Path(a.json).write_text(json.dumps(res, indent=1) + "\n")
     print(json.dumps(res["shortcuts"]))
