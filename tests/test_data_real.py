@@ -217,3 +217,27 @@ def test_load_source_falls_back_to_the_embedded_world_offline(tmp_path, monkeypa
         load_source("imagenet", dataset="mnist")
     with pytest.raises(ValueError, match="^cfg: "):
         load_source("webcam")
+
+
+def test_alexnet_relus_name_torchvision_alexnets_relu_layers():
+    import torchvision
+    from torch import nn
+
+    from zfcourse.data import ALEXNET_RELUS
+
+    layers = dict(torchvision.models.alexnet(weights=None).named_modules())
+    assert list(ALEXNET_RELUS) == [f"relu{k}" for k in range(1, 6)]
+    assert all(isinstance(layers[name], nn.ReLU) for name in ALEXNET_RELUS.values())
+    assert sum(isinstance(m, nn.ReLU) for n, m in layers.items() if n.startswith("features.")) == 5
+
+
+def test_spread_subset_takes_items_from_the_whole_dataset():
+    import pytest
+
+    from zfcourse.data import spread_subset
+
+    data = list(range(100))
+    assert list(spread_subset(data, 4)) == [0, 25, 50, 75]
+    assert list(spread_subset(data, 300)) == data
+    with pytest.raises(ValueError, match="n"):
+        spread_subset(data, 0)

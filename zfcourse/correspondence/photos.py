@@ -18,12 +18,13 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..data import ALEXNET_RELUS
 from ..environment import cache_dir
 from .annotate import KEYPOINTS, load_annotations
 from .measure import check_inside
 
 # Table 1's layers in torchvision's AlexNet (addressed by index): relu5 and relu7, as LAYERS in the course model.
-ALEXNET_LAYERS = {"Layer 5": "features.11", "Layer 7": "classifier.5"}
+ALEXNET_LAYERS = {"Layer 5": ALEXNET_RELUS["relu5"], "Layer 7": "classifier.5"}
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 

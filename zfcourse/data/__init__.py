@@ -18,12 +18,12 @@ from .families import (ALL_NAMES, CLASS_NAMES, CLASS_TABLE, FAMILIES, HELDOUT_NA
                        class_index, world_class)
 from .preprocess import (IMAGENET_MEAN, IMAGENET_STD, Preprocess, centre_crop, mean_image, paper_resize,
                          resize_shortest, ten_crop, ten_crop_boxes)
-from .pretrained import PRETRAINED_NAMES, pretrained
+from .pretrained import ALEXNET_RELUS, PRETRAINED_NAMES, pretrained
 from .probes import PROBE_NAMES, ProbeSet, probe_set, render_probe
 from .real import (PaperTransform, cache_dir, caltech101, caltech256, cifar10, dataset_targets, few_shot_split,
                    image_folder, imagenette, oxford_pets)
 from .show import plot_annotated, plot_ten_crops
-from .source import REAL_DATASETS, Source, load_source
+from .source import REAL_DATASETS, Source, load_source, spread_subset
 from .world import (CONTEXTS, PALETTES, SCALE_RANGE, WORLD_CROP, WORLD_SIZE, Placement, compose, label_of,
                     multi_labels, render, render_multi)
 from .world_data import (FRONTAL_OFFSET, HELDOUT_OFFSET, SPLITS, VAL_OFFSET, WorldDataset, crop_input, world_index,
@@ -36,12 +36,12 @@ __all__ = ["Annotation",
            "class_index", "world_class",
            "IMAGENET_MEAN", "IMAGENET_STD", "Preprocess", "centre_crop", "mean_image", "paper_resize",
            "resize_shortest", "ten_crop", "ten_crop_boxes",
-           "PRETRAINED_NAMES", "pretrained",
+           "ALEXNET_RELUS", "PRETRAINED_NAMES", "pretrained",
            "PROBE_NAMES", "ProbeSet", "probe_set", "render_probe",
            "PaperTransform", "cache_dir", "caltech101", "caltech256", "cifar10", "dataset_targets", "few_shot_split",
            "image_folder", "imagenette", "oxford_pets",
            "plot_annotated", "plot_ten_crops",
-           "REAL_DATASETS", "Source", "load_source",
+           "REAL_DATASETS", "Source", "load_source", "spread_subset",
            "CONTEXTS", "PALETTES", "SCALE_RANGE", "WORLD_CROP", "WORLD_SIZE", "Placement", "compose", "label_of",
            "multi_labels", "render", "render_multi",
            "FRONTAL_OFFSET", "HELDOUT_OFFSET", "SPLITS", "VAL_OFFSET", "WorldDataset", "crop_input", "world_index",

@@ -16,6 +16,9 @@ from torch import nn
 
 from ..train.checkpoint import CheckpointError, load_checkpoint
 
+# torchvision's AlexNet names its layers by index; the paper's relu1 … relu5 are these (conv1 = features.0, …).
+ALEXNET_RELUS = {"relu1": "features.1", "relu2": "features.4", "relu3": "features.7", "relu4": "features.9",
+                 "relu5": "features.11"}
 PRETRAINED_NAMES = ("alexnet", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn")
 
 

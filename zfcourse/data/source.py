@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from torch import nn
+from torch.utils.data import Subset
 
 from .preprocess import Preprocess
 from .pretrained import pretrained
@@ -73,6 +74,15 @@ def _real(dataset: str, split: str, root, download: bool, preprocess: Preprocess
         return ds, ds.categories
     ds = real.oxford_pets("trainval" if train_split else "test", root, download, preprocess)
     return ds, ds.classes
+
+
+def spread_subset(dataset, n: int) -> Subset:
+    """At most ``n`` items of ``dataset`` taken at an even step over its whole length — from every class of a folder
+    dataset, whose items are sorted by class (its first ``n`` would cover only the first classes)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n: expected a positive integer, got {n!r}")
+    every = max(1, len(dataset) // n)
+    return Subset(dataset, list(range(0, len(dataset), every))[:n])
 
 
 def load_source(cfg=None, split: str = "val", dataset: str = "imagenette", model: str | None = None,
