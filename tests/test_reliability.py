@@ -248,7 +248,8 @@ def _run_folder(tmp_path, argv):
 
 
 @pytest.mark.parametrize("option, now", [("--train-size", "1200"), ("--val-size", "240"), ("--world-seed", "1"),
-                                         ("--arch", "zfnet"), ("--lr", "0.1"), ("--no-clip", None)])
+                                         ("--arch", "zfnet"), ("--lr", "0.1"), ("--no-clip", None),
+                                         ("--inject-heldout", "80")])
 def test_resume_with_other_data_model_or_schedule_settings_is_refused_naming_the_option(tmp_path, capsys, option, now):
     from zfcourse.__main__ import main
     out = _run_folder(tmp_path, ["--out", "x"])

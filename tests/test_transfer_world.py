@@ -1,6 +1,7 @@
 """Transfer on the embedded world v2 (§5.2): held-out classes never reach pre-training, and the whole pipeline —
 frozen features at the paper's layers, few-shot splits, linear probes — runs on held-out renders."""
 import numpy as np
+import pytest
 import torch
 
 from zfcourse.data.families import CLASS_NAMES, HELDOUT_NAMES
@@ -45,3 +46,30 @@ def test_pipeline_on_held_out_renders():
     assert list(table) == list(feats)
     assert all(len(r.values) == 2 and 0 <= r.mean <= 100 for r in table.values())
     assert np.isfinite([r.mean for r in table.values()]).all()
+
+
+def test_injected_held_out_renders_are_the_held_out_images_under_a_family_label():
+    """WorldDataset(inject_heldout=n): the overlap of §5.2 on purpose — the first n held-out renders appended to the
+    training items, pixel for pixel, each labelled with the first pre-training class of its family."""
+    from zfcourse.data import FAMILIES, stand_in_label, world_class
+    base = WorldDataset("train", size=42, preprocess=PLAIN)
+    dirty = WorldDataset("train", size=42, preprocess=PLAIN, inject_heldout=20, cache=True, progress=False)
+    held = WorldDataset("heldout", size=20, preprocess=PLAIN)
+    assert len(dirty) == 62 and dirty.source(41) == ("train", 41) and dirty.source(42) == ("heldout", 0)
+    assert torch.equal(dirty.labels[:42], base.labels)
+    np.testing.assert_array_equal(dirty.image(5), base.image(5))
+    for j in (0, 7, 19):
+        np.testing.assert_array_equal(dirty.image(42 + j), held.image(j))     # the cache holds the held-out render
+        np.testing.assert_array_equal(dirty.raw(42 + j)[0], held.image(j))
+        name = held.classes[held.label(j)]
+        lab = dirty.label(42 + j)
+        assert CLASS_NAMES[lab] in FAMILIES[world_class(name).family] and lab == stand_in_label(name)
+    assert CLASS_NAMES[stand_in_label("canoe")] == "sailboat"
+    x, y = dirty[50]
+    assert x.shape == (3, 168, 168) and y == stand_in_label(held.classes[held.label(8)])
+    with pytest.raises(ValueError, match="^inject_heldout: held-out renders can only be injected into the 'train'"):
+        WorldDataset("val", size=42, inject_heldout=3)
+    with pytest.raises(ValueError, match="^inject_heldout: expected a non-negative integer"):
+        WorldDataset("train", size=42, inject_heldout=-1)
+    with pytest.raises(ValueError, match="^heldout_class: expected one of"):
+        stand_in_label("dog_beagle")

@@ -26,8 +26,8 @@ from .show import plot_annotated, plot_ten_crops
 from .source import REAL_DATASETS, Source, load_source, spread_subset
 from .world import (CONTEXTS, PALETTES, SCALE_RANGE, WORLD_CROP, WORLD_SIZE, Placement, compose, label_of,
                     multi_labels, render, render_multi)
-from .world_data import (FRONTAL_OFFSET, HELDOUT_OFFSET, SPLITS, VAL_OFFSET, WorldDataset, crop_input, world_index,
-                         world_mean, world_preprocess)
+from .world_data import (FRONTAL_OFFSET, HELDOUT_OFFSET, SPLITS, VAL_OFFSET, WorldDataset, crop_input, stand_in_label,
+                         world_index, world_mean, world_preprocess)
 
 __all__ = ["Annotation",
            "colour_histogram", "context_effect", "empty_scenes", "linear_probe", "palette_effect", "part_omission",
@@ -44,5 +44,6 @@ __all__ = ["Annotation",
            "REAL_DATASETS", "Source", "load_source", "spread_subset",
            "CONTEXTS", "PALETTES", "SCALE_RANGE", "WORLD_CROP", "WORLD_SIZE", "Placement", "compose", "label_of",
            "multi_labels", "render", "render_multi",
-           "FRONTAL_OFFSET", "HELDOUT_OFFSET", "SPLITS", "VAL_OFFSET", "WorldDataset", "crop_input", "world_index",
+           "FRONTAL_OFFSET", "HELDOUT_OFFSET", "SPLITS", "VAL_OFFSET", "WorldDataset", "stand_in_label", "crop_input",
+           "world_index",
            "world_mean", "world_preprocess"]

@@ -26,7 +26,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from .annotation import Annotation
-from .families import ALL_NAMES, CLASS_NAMES, FAMILIES, HELDOUT_NAMES, NUM_CLASSES
+from .families import ALL_NAMES, CLASS_NAMES, FAMILIES, HELDOUT_NAMES, NUM_CLASSES, world_class
 from .preprocess import Preprocess
 from .world import PALETTES, WORLD_CROP, WORLD_SIZE, label_of, render
 
@@ -119,11 +119,16 @@ class WorldDataset(Dataset):
         palette: ``"shared"`` (the world as designed: colours carry no class information) or ``"per-class"`` (the
             same scenes, each class with its own colour scheme — the colour shortcut, for the exercise that shows
             what it does to a model). The input space (:func:`world_preprocess`) is the shared world's either way.
+        inject_heldout: ``train`` only — append items 0 … n−1 of the ``heldout`` split after the ``size`` training
+            items, each labelled with :func:`stand_in_label` (a pre-training class of its family). This is the
+            overlap of §5.2 made on purpose: a few images of the transfer classes inside the pre-training set, as
+            some Caltech images were inside ImageNet's training set (the paper found them by normalised correlation
+            and retrained without them). The dataset then has ``size + inject_heldout`` items.
     """
 
     def __init__(self, split: str = "train", size: int = 1000, seed: int = 0, augment: bool | None = None,
                  preprocess: Preprocess | None = None, cache: bool = False, workers: int = 0, progress: bool = True,
-                 palette: str = "shared"):
+                 palette: str = "shared", inject_heldout: int = 0):
         if split not in SPLITS:
             raise ValueError(f"split: expected one of {SPLITS}, got {split!r}")
         if not isinstance(size, (int, np.integer)) or not 0 < size <= VAL_OFFSET:
@@ -132,21 +137,29 @@ class WorldDataset(Dataset):
             raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
         if palette not in PALETTES:
             raise ValueError(f"palette: expected one of {PALETTES}, got {palette!r}")
-        self.split, self.size, self.seed, self.palette = split, int(size), int(seed), palette
+        if not isinstance(inject_heldout, (int, np.integer)) or not 0 <= inject_heldout <= VAL_OFFSET:
+            raise ValueError(f"inject_heldout: expected a non-negative integer, got {inject_heldout!r}")
+        if inject_heldout and split != "train":
+            raise ValueError(f"inject_heldout: held-out renders can only be injected into the 'train' split, "
+                             f"not {split!r}")
+        self.split, self.seed, self.palette = split, int(seed), palette
+        self.injected = int(inject_heldout)
+        self.size = int(size) + self.injected
         self.augment = (split == "train") if augment is None else bool(augment)
         self.preprocess = preprocess if preprocess is not None else world_preprocess()
         self.classes = list(HELDOUT_NAMES if split == "heldout" else CLASS_NAMES)
         self.epoch = 0
         self.images = None
         if cache:
-            loader = DataLoader(_Renders(self.seed, split, range(self.size), palette), batch_size=256,
-                                num_workers=workers)
             from tqdm.auto import tqdm
             self.images = torch.empty((self.size, WORLD_SIZE, WORLD_SIZE, 3), dtype=torch.uint8)
             k = 0
-            for batch in tqdm(loader, desc=f"rendering {split}", unit="batch", disable=not progress):
-                self.images[k:k + len(batch)] = batch
-                k += len(batch)
+            for part, items in ((split, range(self.size - self.injected)), ("heldout", range(self.injected))):
+                loader = DataLoader(_Renders(self.seed, part, items, palette), batch_size=256, num_workers=workers)
+                for batch in tqdm(loader, desc=f"rendering {part}", unit="batch",
+                                  disable=not progress or not len(items)):
+                    self.images[k:k + len(batch)] = batch
+                    k += len(batch)
 
     def __len__(self) -> int:
         return self.size
@@ -156,12 +169,21 @@ class WorldDataset(Dataset):
             raise IndexError(f"i: expected an index into a dataset of {self.size} items, got {i}")
         return i % self.size
 
+    def source(self, i: int) -> tuple[str, int]:
+        """(split, item) that item ``i`` is drawn from: ``(self.split, i)``, or ``("heldout", j)`` for the j-th
+        injected held-out render."""
+        i = self._check(i)
+        first = self.size - self.injected
+        return ("heldout", i - first) if i >= first else (self.split, i)
+
     def label(self, i: int) -> int:
         """Item ``i``'s label: an index into ``self.classes``."""
-        i = self._check(i)
+        split, j = self.source(i)
+        if split != self.split:
+            return stand_in_label(HELDOUT_NAMES[label_of(world_index(split, j), heldout=True) - NUM_CLASSES])
         if self.split == "val_frontal":
-            return CLASS_NAMES.index(FACE_NAMES[i % len(FACE_NAMES)])
-        lab = label_of(world_index(self.split, i), heldout=self.split == "heldout")
+            return CLASS_NAMES.index(FACE_NAMES[j % len(FACE_NAMES)])
+        lab = label_of(world_index(self.split, j), heldout=self.split == "heldout")
         return lab - NUM_CLASSES if self.split == "heldout" else lab
 
     @property
@@ -175,7 +197,8 @@ class WorldDataset(Dataset):
 
     def raw(self, i: int) -> tuple[np.ndarray, Annotation]:
         """The full 192×192 render of item ``i`` and its annotation (labels index ``ALL_NAMES``)."""
-        return render_item(self.seed, self.split, self._check(i), palette=self.palette)
+        split, j = self.source(i)
+        return render_item(self.seed, split, j, palette=self.palette)
 
     def image(self, i: int) -> np.ndarray:
         """The 192×192 uint8 render of item ``i`` (from the cache when there is one)."""
@@ -188,7 +211,7 @@ class WorldDataset(Dataset):
         if not self.augment:
             c = (WORLD_SIZE - WORLD_CROP) // 2
             return c, c, False
-        rng = np.random.default_rng((self.seed, world_index(self.split, self._check(i)), self.epoch, 1))
+        rng = np.random.default_rng((self.seed, world_index(*self.source(i)), self.epoch, 1))
         y, x = rng.integers(0, WORLD_SIZE - WORLD_CROP + 1, 2).tolist()
         return y, x, bool(rng.integers(2))
 
@@ -202,7 +225,7 @@ class WorldDataset(Dataset):
         not the object's."""
         y, x, flipped = self.crop_of(i)
         full = self.image(i)
-        bare = render_item(self.seed, self.split, self._check(i), omit=("*",), palette=self.palette)[0]
+        bare = render_item(self.seed, *self.source(i), omit=("*",), palette=self.palette)[0]
         mask = (full != bare).any(-1)[y:y + WORLD_CROP, x:x + WORLD_CROP]
         return torch.from_numpy(np.ascontiguousarray(mask[:, ::-1] if flipped else mask))
 
@@ -214,8 +237,20 @@ class WorldDataset(Dataset):
 
     def __repr__(self) -> str:
         return (f"WorldDataset(split={self.split!r}, size={self.size}, seed={self.seed}, augment={self.augment}, "
-                f"cached={self.images is not None}, classes={len(self.classes)})")
+                f"cached={self.images is not None}, classes={len(self.classes)}"
+                + (f", inject_heldout={self.injected})" if self.injected else ")"))
 
 
-__all__ = ["WorldDataset", "world_index", "render_item", "world_mean", "world_preprocess", "crop_input", "SPLITS",
+def stand_in_label(heldout_class: str) -> int:
+    """The pre-training label an injected render of held-out class ``heldout_class`` carries: the first pre-training
+    class of the same family in ``CLASS_NAMES`` order (a raccoon face is labelled ``dog_beagle``, a canoe
+    ``sailboat``) — as an overlap image inside ImageNet carries an ImageNet label, not its Caltech one."""
+    if heldout_class not in HELDOUT_NAMES:
+        raise ValueError(f"heldout_class: expected one of {HELDOUT_NAMES}, got {heldout_class!r}")
+    family = world_class(heldout_class).family
+    return next(k for k, name in enumerate(CLASS_NAMES) if world_class(name).family == family)
+
+
+__all__ = ["WorldDataset", "stand_in_label", "world_index", "render_item", "world_mean", "world_preprocess", "crop_input",
+           "SPLITS",
            "ALL_NAMES", "VAL_OFFSET", "HELDOUT_OFFSET", "FRONTAL_OFFSET"]

@@ -40,7 +40,8 @@ ARCHS = ("course", "zfnet", "krizhevsky")
 EMBEDDED_CROP = WORLD_CROP  # the embedded world's crops (its renders are 192×192)
 # The options that fix what a run computes (data, model, schedule): --resume must repeat them.
 SETTINGS = ("arch", "width", "fc_units", "input_size", "init", "train_size", "val_size", "world_seed", "palette",
-            "seed", "batch_size", "lr", "momentum", "clip_radius", "no_clip", "patience", "table3_row")
+            "seed", "batch_size", "lr", "momentum", "clip_radius", "no_clip", "patience", "table3_row",
+            "inject_heldout")
 # Table 3's rows (§5.1) at the course model's scale: width 0.25, fc 512 before the row's change, the world's crop side.
 TABLE3 = {r.name: r for r in table3_configs(COURSE_WIDTH, COURSE_FC_UNITS, EMBEDDED_CROP, NUM_CLASSES)}
 ROW_FIXES = ("arch", "width", "fc_units", "input_size")  # the options a --table3-row sets itself
@@ -95,6 +96,10 @@ def parser() -> argparse.ArgumentParser:
                    help="train this row of Table 3 (§5.1) instead of --arch: the row sets the model, at the course "
                         "model's scale (the paper's widths × 0.25, fc 512 for its 4096). Rows, with the paper's "
                         "labels: " + "; ".join(f"{n}: {r.label}" for n, r in TABLE3.items()))
+    p.add_argument("--inject-heldout", type=int, default=0, metavar="N",
+                   help="append the first N renders of the held-out classes to the training set, each labelled with "
+                        "a pre-training class of its family: the overlap control of §5.2 (a few transfer images "
+                        "inside the pre-training set), made on purpose")
     p.add_argument("--workers", type=int, default=0, help="DataLoader workers")
     p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
     p.add_argument("--no-bf16", action="store_true", help="no bfloat16 autocast on CUDA")
@@ -231,6 +236,8 @@ def main(argv=None) -> dict:
     check_table3_row(args, argv)
     if args.input_size < 1:
         raise ValueError(f"--input-size: expected a positive side in pixels, got {args.input_size}")
+    if args.inject_heldout < 0:
+        raise ValueError(f"--inject-heldout: expected a number of held-out renders >= 0, got {args.inject_heldout}")
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, momentum=args.momentum,
                          clip_radius=None if args.no_clip else args.clip_radius, anneal_patience=args.patience,
                          seed=args.seed, num_workers=args.workers, bf16=not args.no_bf16,
@@ -255,7 +262,7 @@ def main(argv=None) -> dict:
         write_json(run, out / RUN)
     t0 = time.perf_counter()
     train_set = WorldDataset("train", size=args.train_size, seed=args.world_seed, cache=True, progress=not args.quiet,
-                             palette=args.palette)
+                             palette=args.palette, inject_heldout=args.inject_heldout)
     val_set = WorldDataset("val", size=args.val_size, seed=args.world_seed, cache=True, progress=not args.quiet,
                            palette=args.palette)
     if args.input_size != crop:
