@@ -251,6 +251,5 @@ def stand_in_label(heldout_class: str) -> int:
     return next(k for k, name in enumerate(CLASS_NAMES) if world_class(name).family == family)
 
 
-__all__ = ["WorldDataset", "stand_in_label", "world_index", "render_item", "world_mean", "world_preprocess", "crop_input",
-           "SPLITS",
-           "ALL_NAMES", "VAL_OFFSET", "HELDOUT_OFFSET", "FRONTAL_OFFSET"]
+__all__ = ["WorldDataset", "stand_in_label", "world_index", "render_item", "world_mean", "world_preprocess",
+           "crop_input", "SPLITS", "ALL_NAMES", "VAL_OFFSET", "HELDOUT_OFFSET", "FRONTAL_OFFSET"]
