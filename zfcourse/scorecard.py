@@ -1,0 +1,201 @@
+"""The course's measured scorecard (§6 of Zeiler & Fergus 2014): each chapter records what it measured against one of
+the paper's claims, and the discussion chapter gathers the records into one table.
+
+§6 sums the paper up in a handful of claims — the features are compositional and grow more invariant and
+discriminative with depth; visualisation found a better architecture; the model is sensitive to local structure; depth
+matters more than any single section; the features transfer. Every chapter checks some of them. So that the closing
+table is computed and never typed, a chapter ends its check with::
+
+    scorecard.record("fig5", cfg, measured="layer 7 moves 0.41× as far as layer 1 under translation …",
+                     verdict=verdict, why="…", numbers={"ratio_translation": 0.41, …})
+
+where ``verdict`` comes from a rule the chapter states in code beside the numbers (``"agrees"``, ``"partly"``,
+``"differs"``). A record is written to the shipped data folder (``data/results/<claim>.json``, atomically) only by a
+full-mode run on the embedded source from a clone — the run whose outputs the book shows; quick mode (CI) and the
+``imagenet`` source return the record without writing, so a test never overwrites the book's results, and a Colab
+session on AlexNet never files AlexNet's numbers under the course model. :func:`load` reads every record;
+:func:`table` lays them out in the paper's order with the claims of :data:`CLAIMS`.
+"""
+from __future__ import annotations
+
+import html
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Claim", "CLAIMS", "VERDICTS", "record", "load", "table", "results_dir"]
+
+VERDICTS = ("agrees", "partly", "differs", "not measured")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of the paper: where it is made, what it says (paraphrased), and which chapter checks it."""
+
+    key: str
+    where: str
+    claim: str
+    chapter: int
+
+
+CLAIMS: dict[str, Claim] = {c.key: c for c in (
+    Claim("fig3", "§2, Fig. 3", "The ZF model's layer sizes: 224 → 110 → 55 → 26 → 13 → 6, 96/256/384/384/256 maps, "
+          "fc 4096", 1),
+    Claim("fig1", "§2.1, Fig. 1", "The deconvnet (unpool with switches, rectify, transposed filters) maps one "
+          "activation back to pixels", 2),
+    Claim("fig6a", "§3, Fig. 6(a)", "Without feature scale clipping a few layer-1 filters come to dominate", 3),
+    Claim("fig2", "§4, Fig. 2", "Features form a hierarchy: edges and colours, conjunctions and textures, "
+          "class-specific parts, whole objects", 4),
+    Claim("fig4", "§4, Fig. 4", "Lower layers converge within a few epochs, upper layers only after many", 4),
+    Claim("fig5", "§4, Fig. 5", "Small transformations change layer 1 a lot and layer 7 less; the output is stable "
+          "to translation and scaling, not to rotation except for symmetric objects", 5),
+    Claim("fig6", "§4.1, Fig. 6", "Krizhevsky et al.'s 11×11 stride-4 first layer aliases and leaves dead filters; "
+          "7×7 stride 2 fixes both", 6),
+    Claim("fig7", "§4.2, Fig. 7", "Covering the object drops the true class's probability: the model localises "
+          "the object, not only the context", 7),
+    Claim("table1", "§4.3, Table 1", "Masking the same part in different dogs changes layer-5 features more "
+          "consistently than random masks", 8),
+    Claim("table2", "§5.1, Table 2", "The ZF model beats Krizhevsky et al.'s single model; ensembles lower the error "
+          "further", 9),
+    Claim("table3", "§5.1, Table 3", "Depth matters more than any single section; wider middle conv layers help, "
+          "wider fc layers over-fit", 9),
+    Claim("table4-5", "§5.2, Tables 4–5, Fig. 9", "Pre-trained features with a new softmax beat training from "
+          "scratch by far, and need few images per class", 10),
+    Claim("table6", "§5.2, Table 6", "On multi-object images a single-label softmax on the features does less "
+          "well", 10),
+    Claim("table7", "§5.3, Table 7", "Features get more discriminative with depth", 10),
+    Claim("overlap", "§5.2", "Transfer images that are also in the pre-training set can be found by normalised "
+          "correlation, and removing them leaves the transfer result intact", 10),
+)}
+
+
+def results_dir(environ=os.environ) -> Path:
+    """Where records live: ``<data>/results`` of the data folder :func:`zfcourse.environment.data_dir` finds."""
+    from .environment import data_dir
+
+    return Path(data_dir(environ)) / "results"
+
+
+def _writes(cfg) -> bool:
+    from .environment import in_clone
+
+    return (getattr(cfg, "mode", None) == "full" and getattr(cfg, "source", None) == "embedded" and in_clone())
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _plain(x):
+    """numbers → JSON-safe plain Python (numpy/torch scalars to float/int, NaN refused)."""
+    import math
+
+    if isinstance(x, dict):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    if isinstance(x, (str, bool)) or x is None:
+        return x
+    if hasattr(x, "item"):
+        x = x.item()
+    if isinstance(x, int):
+        return x
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"numbers: expected finite values, got {x}")
+    return x
+
+
+def record(claim: str, cfg, measured: str, verdict: str, why: str, numbers: dict | None = None,
+           path: str | os.PathLike | None = None) -> dict:
+    """Record the course's result for ``claim`` (a key of :data:`CLAIMS`) and return the record.
+
+    Args:
+        claim: which of the paper's claims (``CLAIMS[claim].chapter`` must be the chapter recording it).
+        cfg: the chapter's :func:`zfcourse.setup` config; the record is written only in full mode on the embedded
+            source from a clone (see the module docstring), else just returned.
+        measured: one or two sentences: what the course measured, with its numbers.
+        verdict: one of :data:`VERDICTS`, computed by the chapter from ``numbers`` by a rule it shows.
+        why: where the course differs from the paper, why (scale, world, schedule); may be empty when it agrees.
+        numbers: the measured values the verdict rests on (finite numbers, strings, lists, dicts).
+        path: write here instead of ``results_dir()/<claim>.json`` (tests).
+    """
+    if claim not in CLAIMS:
+        raise ValueError(f"claim: expected one of {tuple(CLAIMS)}, got {claim!r}")
+    if verdict not in VERDICTS:
+        raise ValueError(f"verdict: expected one of {VERDICTS}, got {verdict!r}")
+    for name, text in (("measured", measured), ("why", why)):
+        if not isinstance(text, str):
+            raise ValueError(f"{name}: expected a string, got {type(text).__name__}")
+    if not measured.strip():
+        raise ValueError("measured: expected what the course measured, got an empty string")
+    rec = {"claim": claim, "chapter": CLAIMS[claim].chapter, "measured": measured.strip(), "verdict": verdict,
+           "why": why.strip(), "numbers": _plain(numbers or {})}
+    if path is not None or _writes(cfg):
+        target = Path(path) if path is not None else results_dir() / f"{claim}.json"
+        _write_atomic(target, json.dumps(rec, indent=1, ensure_ascii=False) + "\n")
+    return rec
+
+
+def load(folder: str | os.PathLike | None = None) -> dict[str, dict]:
+    """Every record in ``folder`` (default :func:`results_dir`), keyed by claim, in :data:`CLAIMS` order.
+
+    A file that is not a readable record raises ``ValueError`` naming the file; claims with no record are absent."""
+    folder = Path(folder) if folder is not None else results_dir()
+    out = {}
+    for key in CLAIMS:
+        p = folder / f"{key}.json"
+        if not p.is_file():
+            continue
+        try:
+            rec = json.loads(p.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ValueError(f"{p}: not a readable scorecard record ({err}); re-run its chapter in full mode") from err
+        missing = {"claim", "measured", "verdict", "why"} - set(rec)
+        if missing or rec.get("claim") != key or rec.get("verdict") not in VERDICTS:
+            raise ValueError(f"{p}: expected a record of claim {key!r} with measured, verdict and why; "
+                             f"re-run its chapter in full mode")
+        out[key] = rec
+    return out
+
+
+class _Table:
+    def __init__(self, rows):
+        self.rows = rows
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{h}</th>" for h in ("Where", "The paper's claim", "Ch.", "The course measured",
+                                                  "Verdict", "Why it differs"))
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in self.rows)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    def __repr__(self) -> str:
+        return "\n".join(" | ".join(str(c) for c in r) for r in self.rows)
+
+    def counts(self) -> dict[str, int]:
+        """How many claims have each verdict."""
+        return {v: sum(r[4] == v for r in self.rows) for v in VERDICTS}
+
+
+def table(records: dict[str, dict] | None = None) -> _Table:
+    """The scorecard: one row per claim of :data:`CLAIMS` — where, claim, chapter, measured, verdict, why; a claim
+    with no record reads "not measured" (its chapter has not been run in full mode)."""
+    records = load() if records is None else records
+    rows = []
+    for key, c in CLAIMS.items():
+        r = records.get(key)
+        rows.append((c.where, c.claim, c.chapter, r["measured"] if r else "—",
+                     r["verdict"] if r else "not measured", r["why"] if r else "its chapter has not recorded a result"))
+    return _Table(rows)
