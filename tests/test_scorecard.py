@@ -45,3 +45,66 @@ def test_bad_records_are_refused_naming_what_is_wrong(tmp_path):
     (tmp_path / "fig2.json").write_text(json.dumps({"claim": "fig4", "measured": "x", "verdict": "agrees", "why": ""}))
     with pytest.raises(ValueError, match="fig2.json: expected a record of claim 'fig2'"):
         scorecard.load(tmp_path)
+
+
+def _records(tmp_path):
+    cfg = SimpleNamespace(mode="quick", source="embedded")
+    scorecard.record("fig7", cfg, measured="box holds 49 %", verdict="agrees", why="",
+                     numbers={"share": 0.4912, "n": 3, "per_scene": [0.38, 0.49]}, path=tmp_path / "fig7.json")
+    scorecard.record("table1", cfg, measured="parts = random at layer 5", verdict="differs", why="5 faces <b>",
+                     path=tmp_path / "table1.json")
+    return scorecard.load(tmp_path)
+
+
+def test_table_links_each_chapter_to_its_page_and_escapes_text(tmp_path):
+    recs = _records(tmp_path)
+    page = scorecard.table(recs)._repr_html_()
+    assert page.count("<tr>") == len(scorecard.CLAIMS) + 1          # header + one row per claim
+    assert '<td><a href="07_occlusion.html">7</a></td>' in page and '<a href="10_generalization.html">10</a>' in page
+    assert "5 faces &lt;b&gt;" in page and "<b>" not in page
+    assert "<a " not in scorecard.table(recs, links=False)._repr_html_()
+    assert set(scorecard.CHAPTER_PAGES) >= {c.chapter for c in scorecard.CLAIMS.values()}
+
+
+def test_reading_lays_out_the_records_with_their_numbers(tmp_path):
+    recs = _records(tmp_path)
+    r = scorecard.reading(recs, keys=["fig7", "table1", "table2"])
+    text = repr(r)
+    flat = " ".join(text.split())
+    assert "§4.2, Fig. 7 (ch. 7) — agrees. box holds 49 %" in flat
+    assert "share = 0.491; n = 3; per_scene = [0.38, 0.49]" in flat          # 3 significant figures
+    assert "§5.1, Table 2 (ch. 9) — not measured." in flat
+    assert all(len(line) <= 100 for line in text.splitlines())
+    page = r._repr_html_()
+    assert page.count("<p>") == 3 and '<a href="08_correspondence.html">chapter 8</a>' in page
+    assert len(scorecard.reading(recs)._repr_html_().split("<p>")) == len(scorecard.CLAIMS) + 1
+    with pytest.raises(ValueError, match="^keys: expected claims of"):
+        scorecard.reading(recs, keys=["fig99"])
+
+
+def test_plot_draws_one_tile_per_claim_in_its_verdicts_colour(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.colors import to_hex
+    import matplotlib.pyplot as plt
+
+    from zfcourse.plots import COLUMN_INCHES
+
+    recs = _records(tmp_path)
+    fig = scorecard.plot(recs)
+    ax = fig.axes[0]
+    tiles = {t.get_text(): t for t in ax.texts}
+    assert len(ax.patches) == len(scorecard.CLAIMS) and len(tiles) == len(scorecard.CLAIMS)
+    colour = {}
+    for patch in ax.patches:
+        x, y = patch.get_xy()
+        label = next(t.get_text() for t in ax.texts if abs(t.get_position()[0] - x - 0.46) < 0.01
+                     and abs(t.get_position()[1] - y - 0.46) < 0.01)
+        colour[label] = to_hex(patch.get_facecolor())
+    assert colour["Fig. 7"] == scorecard.VERDICT_COLOURS["agrees"]
+    assert colour["Tab. 1"] == scorecard.VERDICT_COLOURS["differs"]
+    assert colour["Tab. 4–5"] == scorecard.VERDICT_COLOURS["not measured"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["agrees (1)", "partly (0)", "differs (1)", f"not measured ({len(scorecard.CLAIMS) - 2})"]
+    assert fig.get_size_inches()[0] <= COLUMN_INCHES
+    plt.close(fig)

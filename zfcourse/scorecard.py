@@ -14,7 +14,9 @@ where ``verdict`` comes from a rule the chapter states in code beside the number
 full-mode run on the embedded source from a clone — the run whose outputs the book shows; quick mode (CI) and the
 ``imagenet`` source return the record without writing, so a test never overwrites the book's results, and a Colab
 session on AlexNet never files AlexNet's numbers under the course model. :func:`load` reads every record;
-:func:`table` lays them out in the paper's order with the claims of :data:`CLAIMS`.
+:func:`table` lays them out in the paper's order with the claims of :data:`CLAIMS` (each chapter linked to its page,
+:data:`CHAPTER_PAGES`); :func:`reading` gives one paragraph per claim with the numbers its verdict rests on;
+:func:`plot` draws the verdicts chapter by chapter.
 """
 from __future__ import annotations
 
@@ -25,9 +27,16 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Claim", "CLAIMS", "VERDICTS", "record", "load", "table", "results_dir"]
+__all__ = ["Claim", "CLAIMS", "VERDICTS", "CHAPTER_PAGES", "record", "load", "table", "reading", "plot", "results_dir"]
 
 VERDICTS = ("agrees", "partly", "differs", "not measured")
+# Blue / light orange / dark red (told apart by lightness too, so red-green colour blindness does not matter).
+VERDICT_COLOURS = {"agrees": "#2166ac", "partly": "#f4a582", "differs": "#b2182b", "not measured": "#d9d9d9"}
+
+# The book's page of each chapter (the toc's file names, without extension): the table links its chapter column there.
+CHAPTER_PAGES = {1: "01_convnet", 2: "02_deconvnet", 3: "03_training", 4: "04_feature_visualization",
+                 5: "05_invariance", 6: "06_architecture", 7: "07_occlusion", 8: "08_correspondence",
+                 9: "09_imagenet_results", 10: "10_generalization", 11: "11_discussion"}
 
 
 @dataclass(frozen=True)
@@ -171,14 +180,28 @@ def load(folder: str | os.PathLike | None = None) -> dict[str, dict]:
     return out
 
 
+def _chapter_link(chapter: int, links: bool) -> str:
+    page = CHAPTER_PAGES.get(chapter)
+    return f'<a href="{page}.html">{chapter}</a>' if links and page else str(chapter)
+
+
 class _Table:
-    def __init__(self, rows):
+    """The scorecard's rows (where, claim, chapter, measured, verdict, why); shown as an HTML table in a notebook."""
+
+    HEAD = ("Where", "The paper's claim", "Ch.", "The course measured", "Verdict", "Why it differs")
+
+    def __init__(self, rows, links: bool = True):
         self.rows = rows
+        self.links = links
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{h}</th>" for h in ("Where", "The paper's claim", "Ch.", "The course measured",
-                                                  "Verdict", "Why it differs"))
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in self.rows)
+        head = "".join(f"<th>{h}</th>" for h in self.HEAD)
+        body = ""
+        for r in self.rows:
+            cells = [html.escape(str(c)) for c in r]
+            cells[2] = _chapter_link(r[2], self.links)
+            cells[4] = f"<strong>{cells[4]}</strong>"
+            body += "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
     def __repr__(self) -> str:
@@ -189,13 +212,131 @@ class _Table:
         return {v: sum(r[4] == v for r in self.rows) for v in VERDICTS}
 
 
-def table(records: dict[str, dict] | None = None) -> _Table:
+def table(records: dict[str, dict] | None = None, links: bool = True) -> _Table:
     """The scorecard: one row per claim of :data:`CLAIMS` — where, claim, chapter, measured, verdict, why; a claim
-    with no record reads "not measured" (its chapter has not been run in full mode)."""
+    with no record reads "not measured" (its chapter has not been run in full mode). With ``links`` the chapter
+    column links to the chapter's page of the book (:data:`CHAPTER_PAGES`)."""
     records = load() if records is None else records
     rows = []
     for key, c in CLAIMS.items():
         r = records.get(key)
         rows.append((c.where, c.claim, c.chapter, r["measured"] if r else "—",
                      r["verdict"] if r else "not measured", r["why"] if r else "its chapter has not recorded a result"))
-    return _Table(rows)
+    return _Table(rows, links=links)
+
+
+def _number_text(value) -> str:
+    """One recorded value as a reader reads it: 3 significant figures for floats, lists and dicts inline."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(_number_text(v) for v in value[:8])
+        return f"[{inner}{', …' if len(value) > 8 else ''}]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_number_text(v)}" for k, v in list(value.items())[:8]) + \
+               (", …" if len(value) > 8 else "") + "}"
+    return str(value)
+
+
+class _Reading:
+    """One paragraph per claim: its verdict, what was measured, why it differs, and the recorded numbers."""
+
+    def __init__(self, items, links: bool = True):
+        self.items = items  # (key, Claim, record or None)
+        self.links = links
+
+    def _repr_html_(self) -> str:
+        out = []
+        for key, c, r in self.items:
+            where = html.escape(c.where)
+            ch = (f'<a href="{CHAPTER_PAGES[c.chapter]}.html">chapter {c.chapter}</a>'
+                  if self.links and c.chapter in CHAPTER_PAGES else f"chapter {c.chapter}")
+            if r is None:
+                out.append(f"<p><strong>{where}</strong> ({ch}) — <em>not measured</em>: its chapter has not "
+                           f"recorded a result.</p>")
+                continue
+            text = f"<p><strong>{where}</strong> ({ch}) — <strong>{html.escape(r['verdict'])}</strong>. "
+            text += html.escape(r["measured"])
+            if r["why"]:
+                text += f" <em>Why:</em> {html.escape(r['why'])}"
+            if r.get("numbers"):
+                nums = "; ".join(f"{k} = {_number_text(v)}" for k, v in r["numbers"].items())
+                text += f"<br><small>Recorded: {html.escape(nums)}</small>"
+            out.append(text + "</p>")
+        return "\n".join(out)
+
+    def __repr__(self) -> str:
+        import textwrap
+
+        lines = []
+        for key, c, r in self.items:
+            if r is None:
+                para = f"{c.where} (ch. {c.chapter}) — not measured."
+            else:
+                para = f"{c.where} (ch. {c.chapter}) — {r['verdict']}. {r['measured']}"
+                if r["why"]:
+                    para += f" Why: {r['why']}"
+                if r.get("numbers"):
+                    para += " Recorded: " + "; ".join(f"{k} = {_number_text(v)}" for k, v in r["numbers"].items())
+            lines += textwrap.wrap(para, 100) + [""]
+        return "\n".join(lines).rstrip()
+
+
+def reading(records: dict[str, dict] | None = None, keys=None, links: bool = True) -> _Reading:
+    """A reading of the scorecard, claim by claim (``keys``, default every claim of :data:`CLAIMS`, in the paper's
+    order): where the claim is made, its chapter (linked), the verdict, what the course measured, why it differs, and
+    the numbers the chapter recorded beside its verdict. Nothing in it is typed: it is the records, laid out."""
+    records = load() if records is None else records
+    keys = list(CLAIMS) if keys is None else list(keys)
+    for k in keys:
+        if k not in CLAIMS:
+            raise ValueError(f"keys: expected claims of {tuple(CLAIMS)}, got {k!r}")
+    return _Reading([(k, CLAIMS[k], records.get(k)) for k in keys], links=links)
+
+
+def _short(key: str) -> str:
+    """A claim's tile label: "Fig. 6a", "Tab. 4–5", "overlap"."""
+    if key.startswith("fig"):
+        return "Fig. " + key[3:]
+    if key.startswith("table"):
+        return "Tab. " + key[5:].replace("-", "–")
+    return key
+
+
+def plot(records: dict[str, dict] | None = None, width: float | None = None):
+    """The verdicts at a glance: one tile per claim, in a column per chapter (the paper's order from left to right),
+    coloured by verdict and labelled with where the paper makes the claim. Returns the figure (the book's column
+    width by default, 10-pt text)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch, Rectangle
+
+    from .plots import COLUMN_INCHES
+
+    records = load() if records is None else records
+    chapters = sorted({c.chapter for c in CLAIMS.values()})
+    by_chapter = {ch: [k for k, c in CLAIMS.items() if c.chapter == ch] for ch in chapters}
+    depth = max(len(v) for v in by_chapter.values())
+    width = COLUMN_INCHES if width is None else width
+    fig, ax = plt.subplots(figsize=(width, 0.62 * depth + 1.3))
+    for i, ch in enumerate(chapters):
+        for j, key in enumerate(by_chapter[ch]):
+            verdict = records[key]["verdict"] if key in records else "not measured"
+            ax.add_patch(Rectangle((i + 0.04, depth - j - 0.96), 0.92, 0.92, color=VERDICT_COLOURS[verdict]))
+            dark = verdict in ("agrees", "differs")
+            ax.text(i + 0.5, depth - j - 0.5, _short(key), ha="center", va="center", fontsize=10,
+                    color="white" if dark else "black")
+    ax.set_xlim(0, len(chapters))
+    ax.set_ylim(0, depth)
+    ax.set_xticks([i + 0.5 for i in range(len(chapters))], [str(ch) for ch in chapters], fontsize=10)
+    ax.set_xlabel("chapter", fontsize=10)
+    ax.set_yticks([])
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    counts = {v: sum((records[k]["verdict"] if k in records else "not measured") == v for k in CLAIMS)
+              for v in VERDICTS}
+    ax.legend(handles=[Patch(color=VERDICT_COLOURS[v], label=f"{v} ({counts[v]})") for v in VERDICTS],
+              loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4, fontsize=10, frameon=False)
+    fig.tight_layout()
+    return fig
