@@ -249,7 +249,7 @@ class _Reading:
 
     def _repr_html_(self) -> str:
         out = []
-        for key, c, r in self.items:
+        for _key, c, r in self.items:
             where = html.escape(c.where)
             ch = (f'<a href="{CHAPTER_PAGES[c.chapter]}.html">chapter {c.chapter}</a>'
                   if self.links and c.chapter in CHAPTER_PAGES else f"chapter {c.chapter}")
@@ -271,7 +271,7 @@ class _Reading:
         import textwrap
 
         lines = []
-        for key, c, r in self.items:
+        for _key, c, r in self.items:
             if r is None:
                 para = f"{c.where} (ch. {c.chapter}) — not measured."
             else:
