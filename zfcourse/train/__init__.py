@@ -12,6 +12,7 @@ snapshots, resumable checkpoints and data-parallel runs. Command line: ``python 
     tencrop.py     §3's ten-crop test evaluation
     figures.py     learning curves, filters, Fig. 6a's RMS plots
     runs.py        finished runs on disk (the no-clipping run of Fig. 6a)
+    results.py     finished runs → small result files for Tables 2 and 3 (§5.1); ``python -m zfcourse evaluate``
     cli.py         ``python -m zfcourse train``
 """
 from .checkpoint import CheckpointError, check_finite, load_checkpoint, save_atomic, verify_file, write_manifest
@@ -23,10 +24,16 @@ from .snapshots import list_snapshots, load_snapshot, save_snapshot
 from .tencrop import ten_crop_accuracy
 from .figures import dominance, plot_filter_rms, plot_filters, plot_history
 from .runs import final_conv, load_history, noclip_run
+from .results import (HTMLTable, crop_softmax, ensemble_errors, evaluate_run, load_result, load_results,
+                      load_run_model, load_softmax, result_name, row_of, seed_spread, train_and_evaluate,
+                      train_command)
 
 __all__ = ["TrainConfig", "train", "scaled_init_", "evaluate", "clip_filter_rms_", "filter_rms", "filter_rms_by_layer",
            "conv_layers", "PAPER_RADIUS", "plateau_annealer", "snapshot_epochs", "FIG4_EPOCHS", "PAPER_EPOCHS",
            "epoch_batches", "save_atomic",
            "load_checkpoint", "CheckpointError", "check_finite", "verify_file", "write_manifest", "newest_checkpoint",
            "write_json", "save_snapshot", "load_snapshot", "list_snapshots", "ten_crop_accuracy", "dominance",
-           "plot_filter_rms", "plot_filters", "plot_history", "final_conv", "load_history", "noclip_run"]
+           "plot_filter_rms", "plot_filters", "plot_history", "final_conv", "load_history", "noclip_run",
+           "evaluate_run", "load_result", "load_results", "load_softmax", "ensemble_errors", "seed_spread",
+           "crop_softmax", "load_run_model", "result_name", "row_of", "train_command", "train_and_evaluate",
+           "HTMLTable"]

@@ -1,0 +1,160 @@
+"""Finished runs → result files for Tables 2 and 3 (§5.1): crops and ensembles averaged as §3 and Table 2 say, an
+evaluate round trip on a tiny run made with the command line, and bad inputs named."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from zfcourse.__main__ import main as cli
+from zfcourse.data import WorldDataset
+from zfcourse.train import (crop_softmax, ensemble_errors, evaluate_run, load_result, load_results, load_softmax,
+                            result_name, row_of, seed_spread, train_command)
+from zfcourse.train.results import model_of, write_json
+from zfcourse.transfer import average_softmax, ensemble_softmax, ten_crop_softmax, top_k_error
+
+from test_transfer_averaging import toy  # the same toy models as the averaging tests
+
+
+@pytest.fixture(scope="module")
+def images():
+    return torch.randn(7, 3, 6, 6, generator=torch.Generator().manual_seed(1))
+
+
+def test_one_pass_gives_the_centre_and_the_ten_crop_softmax(images):
+    m = toy(1).train()
+    p = crop_softmax(m, images, crop=4, batch_size=4, progress=False)              # (7, 10, 5)
+    assert p.shape == (7, 10, 5) and m.training                                  # train mode restored
+    assert torch.allclose(p.mean(1), ten_crop_softmax(m, images, crop=4, progress=False), atol=1e-6)
+    assert torch.allclose(p[:, 4], average_softmax(m, images, crop=4, progress=False), atol=1e-6)
+    only_centre = crop_softmax(m, images, crop=4, ten_crops=False, progress=False)
+    assert only_centre.shape == (7, 1, 5) and torch.allclose(only_centre[:, 0], p[:, 4], atol=1e-6)
+    # a preprocess runs per batch: uint8 (N, H, W, 3) renders → input space, as for the world's cached images
+    raw = (images.movedim(1, -1) * 20 + 128).clamp(0, 255).to(torch.uint8)
+
+    def prep(batch):
+        return batch.movedim(-1, 1).float() / 10
+
+    assert torch.allclose(crop_softmax(m, raw, 4, preprocess=prep, progress=False),
+                          crop_softmax(m, prep(raw), 4, progress=False), atol=1e-6)
+
+
+def _fake_result(folder, name, probs_centre, probs_ten, labels):
+    """A result file pair as evaluate_run writes it, from given softmaxes (for the ensemble arithmetic)."""
+    np.savez_compressed(folder / f"{name}.npz", centre=probs_centre.half().numpy(), ten_crop=probs_ten.half().numpy(),
+                        labels=labels.numpy().astype(np.int16))
+
+    def e(p):
+        return dict(zip(("top1", "top5"), top_k_error(p, labels, ks=(1, 5)).values()))
+
+    write_json({"format": 1, "row": "toy", "seed": int(name[-1]), "softmax_file": f"{name}.npz",
+                "val": {"centre": e(probs_centre), "ten_crop": e(probs_ten)}, "train": {"top1": 0.5},
+                "history": {"final_val_acc": 0.5}}, folder / f"{name}.json")
+    return load_result(folder / f"{name}.json")
+
+
+def test_ensemble_of_cached_softmaxes_is_the_ensemble_of_the_models(images, tmp_path):
+    labels = torch.arange(7) % 5
+    models = [toy(s) for s in (3, 4, 5)]
+    results = [_fake_result(tmp_path, f"toy-seed{i}", average_softmax(m, images, crop=4, progress=False),
+                            ten_crop_softmax(m, images, crop=4, progress=False), labels) for i, m in enumerate(models)]
+    got = ensemble_errors(results)
+    for view, ten in (("centre", False), ("ten_crop", True)):
+        want = top_k_error(ensemble_softmax(models, images, crop=4, ten_crops=ten, progress=False), labels)
+        assert got[view] == pytest.approx({"top1": want[1], "top5": want[5]}, abs=1e-9)
+    assert got["members"] == ["toy-seed0", "toy-seed1", "toy-seed2"]
+    single = ensemble_errors(results[:1])
+    assert single["centre"]["top1"] == pytest.approx(results[0]["val"]["centre"]["top1"])
+    assert set(load_results(tmp_path)) == {"toy-seed0", "toy-seed1", "toy-seed2"}
+    assert seed_spread(results) == pytest.approx(float(torch.tensor(
+        [r["val"]["centre"]["top1"] for r in results], dtype=torch.float64).std()))
+    assert seed_spread(results[:1]) is None
+
+
+def test_ensemble_refuses_results_on_other_images(images, tmp_path):
+    p = average_softmax(toy(0), images, crop=4, progress=False)
+    a = _fake_result(tmp_path, "a-seed0", p, p, torch.arange(7) % 5)
+    b = _fake_result(tmp_path, "b-seed1", p, p, torch.arange(7) % 3)
+    with pytest.raises(ValueError, match="other validation images"):
+        ensemble_errors([a, b])
+    with pytest.raises(ValueError, match="results"):
+        ensemble_errors([])
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """A one-epoch run of Table 3's cheapest row on 84 images, made with the command line."""
+    out = tmp_path_factory.mktemp("runs") / "krizhevsky-no3467"
+    code = cli(["train", "--table3-row", "krizhevsky-no3467", "--out", str(out), "--epochs", "1", "--train-size",
+                "84", "--val-size", "42", "--batch-size", "42", "--quiet"])
+    assert code == 0
+    return out
+
+
+def test_evaluate_round_trip_on_a_tiny_run(tiny_run, tmp_path, capsys):
+    target = tmp_path / "table3" / "krizhevsky-no3467.json"
+    assert cli(["evaluate", str(tiny_run), "--out", str(target), "--train-images", "42", "--quiet"]) == 0
+    assert "train top-1" in capsys.readouterr().out
+    r = load_result(target)
+    assert (r["row"], r["seed"], r["val"]["images"], r["train"]["images"]) == ("krizhevsky-no3467", 0, 42, 42)
+    assert r["run"]["command"].startswith("python -m zfcourse train --table3-row krizhevsky-no3467")
+    assert r["run"]["epochs"] == 1 and r["run"]["train_seconds_total"] > 0
+    assert r["parameters"] == sum(p.numel() for p in model_of(r["settings"]).parameters())
+    # the final epoch's validation accuracy (the loop's centre crop, eval mode) is the evaluated centre error
+    assert 1 - r["val"]["centre"]["top1"] == pytest.approx(r["history"]["final_val_acc"], abs=1.5 / 42)
+    s = load_softmax(r)
+    labels = WorldDataset("val", size=42, progress=False).labels
+    assert torch.equal(s["labels"], labels) and s["centre"].shape == s["ten_crop"].shape == (42, 42)
+    assert torch.allclose(s["ten_crop"].sum(1), torch.ones(42), atol=0.02)
+    for view in ("centre", "ten_crop"):   # float16 storage keeps the errors (up to a tie)
+        e = top_k_error(s[view], labels)
+        assert e[1] == pytest.approx(r["val"][view]["top1"], abs=1 / 42)
+        assert e[5] == pytest.approx(r["val"][view]["top5"], abs=1 / 42)
+    assert target.stat().st_size < 20_000 and target.with_suffix(".npz").stat().st_size < 20_000
+    assert not list(target.parent.glob(".*tmp"))                                  # atomic: no temporaries left
+
+
+def test_missing_or_broken_run_files_are_named(tiny_run, tmp_path):
+    for missing in ("model.pt", "history.json", "run.json"):
+        broken = tmp_path / missing.replace(".", "_")
+        shutil.copytree(tiny_run, broken)
+        (broken / missing).unlink()
+        with pytest.raises(FileNotFoundError, match=missing.replace(".", r"\.")):
+            evaluate_run(broken, progress=False)
+    bad = tmp_path / "bad_json"
+    shutil.copytree(tiny_run, bad)
+    (bad / "history.json").write_text("{not json")
+    with pytest.raises(ValueError, match="history.json"):
+        evaluate_run(bad, progress=False)
+    with pytest.raises(FileNotFoundError, match="run_dir"):
+        evaluate_run(tmp_path / "nowhere", progress=False)
+    with pytest.raises(ValueError, match="out"):
+        evaluate_run(tiny_run, tmp_path / "x.txt", progress=False)
+    with pytest.raises(ValueError, match="train_images"):
+        evaluate_run(tiny_run, train_images=0, progress=False)
+
+
+def test_bad_result_files_and_arguments(tmp_path, images):
+    (tmp_path / "junk.json").write_text(json.dumps({"format": 1}))
+    with pytest.raises(ValueError, match="junk.json"):
+        load_result(tmp_path / "junk.json")
+    with pytest.raises(FileNotFoundError, match="nothing.json"):
+        load_result(tmp_path / "nothing.json")
+    with pytest.raises(ValueError, match="crop"):
+        crop_softmax(toy(0), images, crop=0, progress=False)
+    with pytest.raises(ValueError, match="images"):
+        crop_softmax(toy(0), images, crop=8, progress=False)
+    with pytest.raises(ValueError, match="row"):
+        train_command("krizhevsky-no5")
+    assert cli(["evaluate", str(tmp_path / "none"), "--out", str(tmp_path / "r.json")]) == 2
+
+
+def test_rows_names_and_commands():
+    course = {"arch": "course", "width": 0.25, "fc_units": 512, "input_size": 168}
+    assert row_of(course) == "zf" and row_of({**course, "arch": "krizhevsky"}) == "krizhevsky"
+    assert row_of({**course, "table3_row": "zf-fc-half"}) == "zf-fc-half"
+    assert row_of({**course, "arch": "zfnet", "width": 1.0}) is None
+    assert result_name("zf") == "zf" and result_name("zf", 2) == "zf-seed2"
+    cmd = train_command("krizhevsky-no34", seed=1)
+    assert "--table3-row krizhevsky-no34 --seed 1" in cmd and "--epochs 40" in cmd
