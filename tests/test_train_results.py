@@ -10,7 +10,7 @@ import torch
 from zfcourse.__main__ import main as cli
 from zfcourse.data import WorldDataset
 from zfcourse.train import (crop_softmax, ensemble_errors, evaluate_run, load_result, load_results, load_softmax,
-                            result_name, row_of, seed_spread, train_command)
+                            paired_difference, result_name, row_of, seed_spread, table2, table3, train_command)
 from zfcourse.train.results import model_of, write_json
 from zfcourse.transfer import average_softmax, ensemble_softmax, ten_crop_softmax, top_k_error
 
@@ -48,9 +48,10 @@ def _fake_result(folder, name, probs_centre, probs_ten, labels):
     def e(p):
         return dict(zip(("top1", "top5"), top_k_error(p, labels, ks=(1, 5)).values()))
 
-    write_json({"format": 1, "row": "toy", "seed": int(name[-1]), "softmax_file": f"{name}.npz",
+    write_json({"format": 1, "row": "toy", "seed": 0, "softmax_file": f"{name}.npz",
                 "val": {"centre": e(probs_centre), "ten_crop": e(probs_ten)}, "train": {"top1": 0.5},
-                "history": {"final_val_acc": 0.5}}, folder / f"{name}.json")
+                "history": {"final_val_acc": 0.5, "last_mean_val_acc": 0.25, "epochs": 40},
+                "run": {"train_seconds_total": 7200}}, folder / f"{name}.json")
     return load_result(folder / f"{name}.json")
 
 
@@ -70,6 +71,27 @@ def test_ensemble_of_cached_softmaxes_is_the_ensemble_of_the_models(images, tmp_
     assert seed_spread(results) == pytest.approx(float(torch.tensor(
         [r["val"]["centre"]["top1"] for r in results], dtype=torch.float64).std()))
     assert seed_spread(results[:1]) is None
+    # paired difference of two results on the same images: the mean of [a wrong] − [b wrong] and its standard error
+    d, se = paired_difference(results[0], results[1])
+    wrong = [(load_softmax(r)["centre"].argmax(1) != labels).double() for r in results[:2]]
+    assert d == pytest.approx(float((wrong[0] - wrong[1]).mean()))
+    assert se == pytest.approx(float((wrong[0] - wrong[1]).std() / 7 ** 0.5))
+
+
+def test_tables_show_what_exists_and_name_what_is_missing(images, tmp_path):
+    labels = torch.arange(7) % 5
+    p = [average_softmax(toy(s), images, crop=4, progress=False) for s in range(3)]
+    results = {n: _fake_result(tmp_path, n, q, q, labels) for n, q in zip(("zf", "zf-seed1", "krizhevsky"), p)}
+    t2, waiting = table2(results)
+    assert waiting["ZF, 3 convnets (seeds 0-2) (a)"] == ["zf-seed2"]
+    assert "ZF course model, 1 convnet" not in waiting and "Krizhevsky layout, 1 convnet" not in waiting
+    one = next(r for r in t2.rows if r[0] == "ZF course model, 1 convnet")
+    assert one[1] == f"{100 * results['zf']['val']['centre']['top1']:.1f}" and one[-1] == "measured"
+    assert "waiting for zf-seed2" in t2._repr_html_()
+    t3, missing = table3(results)
+    assert len(t3.rows) == 12 and "zf" not in missing and "krizhevsky-no34" in missing and len(missing) == 10
+    assert [r[2] for r in t3.rows].count("not trained yet") == 10
+    assert next(r for r in t3.rows if r[1] == "zf")[5:7] == ["75.0", "40 · 2.0 h"]
 
 
 def test_ensemble_refuses_results_on_other_images(images, tmp_path):

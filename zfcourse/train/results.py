@@ -351,6 +351,93 @@ def _get(result: dict, key) -> float:
     return float(v)
 
 
+def paired_difference(a: dict, b: dict, view: str = "centre") -> tuple[float, float]:
+    """Top-1 error of ``a`` minus that of ``b`` on the same validation images, and its sampling standard error:
+    with e_i = [a wrong on i] − [b wrong on i], d = mean(e) and se = sd(e)/√N (paired: the same images, so what
+    both get right or wrong cancels). It says how well N images pin the difference down for these two trained
+    models — not how much another seed would move it (that is :func:`seed_spread`)."""
+    if view not in ("centre", "ten_crop"):
+        raise ValueError(f"view: expected 'centre' or 'ten_crop', got {view!r}")
+    sa, sb = load_softmax(a), load_softmax(b)
+    if not torch.equal(sa["labels"], sb["labels"]):
+        raise ValueError(f"b: {b['path']} was evaluated on other validation images than {a['path']}")
+    y = sa["labels"]
+    e = (sa[view].argmax(1) != y).double() - (sb[view].argmax(1) != y).double()
+    return float(e.mean()), float(e.std() / math.sqrt(len(e)))
+
+
+# Table 2 at the course's scale: (our row, the result files it averages, the paper's row it stands for).
+TABLE2_ROWS = (
+    ("Krizhevsky layout, 1 convnet", ("krizhevsky",), "Replication of Krizhevsky et al., 1 convnet"),
+    ("Krizhevsky layout, 3 convnets (seeds 0-2)", ("krizhevsky", "krizhevsky-seed1", "krizhevsky-seed2"),
+     "Krizhevsky et al., 5 convnets"),
+    ("ZF course model, 1 convnet", ("zf",), "ZF, 1 convnet (Fig. 3)"),
+    ("ZF, 3 convnets (seeds 0-2) (a)", ("zf", "zf-seed1", "zf-seed2"), "ZF, 5 convnets (a)"),
+    ("ZF, layers 3,4,5 widened (b)", ("zf-wide345",), "ZF, layers 3,4,5: 512,1024,512 maps (b)"),
+    ("4 convnets, (a) & (b) combined", ("zf", "zf-seed1", "zf-seed2", "zf-wide345"),
+     "6 convnets, (a) & (b) combined"),
+)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}"
+
+
+def table2(results: dict[str, dict]) -> tuple[HTMLTable, dict[str, list[str]]]:
+    """Table 2 (§5.1) from cached results: val top-1/top-5 error (%) with the centre crop and with §3's ten crops,
+    single models and softmax averages (:func:`ensemble_errors`), beside the paper's val top-1/top-5. Returns the
+    table and, for every row that cannot be computed yet, the result files it waits for."""
+    from .. import paper
+
+    rows, waiting = [], {}
+    for label, members, theirs in TABLE2_ROWS:
+        missing = [m for m in members if m not in results]
+        mine = ["—"] * 4
+        if missing:
+            waiting[label] = missing
+        else:
+            e = ensemble_errors([results[m] for m in members])
+            mine = [_pct(e[v][k]) for v in ("centre", "ten_crop") for k in ("top1", "top5")]
+        t2 = paper.table("Table 2")
+        rows.append([label] + mine + [f"{t2.get(theirs, 'val top-1')} / {t2.get(theirs, 'val top-5')}",
+                                      "waiting for " + ", ".join(missing) if missing else "measured"])
+    header = ["model", "top-1, centre", "top-5, centre", "top-1, 10 crops", "top-5, 10 crops",
+              "the paper's row: top-1 / top-5", "status"]
+    return HTMLTable(header, rows, "Validation error, % (4,200 renders of the embedded world; the paper: ImageNet "
+                                   "2012 val)"), waiting
+
+
+def table3(results: dict[str, dict]) -> tuple[HTMLTable, list[str]]:
+    """Table 3 (§5.1) row for row from cached results (seed 0): train top-1 error (eval mode, centre crop, 4,200
+    training renders), val top-1 / top-5 error with the centre crop and with §3's ten crops, the mean val top-1 of
+    the run's last five epochs, its epochs and training time, beside the paper's train / val top-1 / val top-5 (the
+    paper does not say whether its Table 3 used one crop or ten). Rows with no result read "not trained yet"; their
+    names are returned too."""
+    from .. import paper
+    from .cli import TABLE3
+
+    t3 = paper.table("Table 3")
+    rows, missing = [], []
+    for (name, row), theirs in zip(TABLE3.items(), t3.labels):
+        r = results.get(name)
+        ref = " / ".join(str(t3.get(theirs, c)) for c in t3.columns)
+        if r is None:
+            missing.append(name)
+            rows.append([row.label, name, "not trained yet", "", "", "", "", ref])
+            continue
+        h, run = r["history"], r["run"]
+        hours = run.get("train_seconds_total", float("nan")) / 3600
+        v = r["val"]
+        rows.append([row.label, name, _pct(r["train"]["top1"]),
+                     f"{_pct(v['centre']['top1'])} / {_pct(v['centre']['top5'])}",
+                     f"{_pct(v['ten_crop']['top1'])} / {_pct(v['ten_crop']['top5'])}",
+                     _pct(1 - h["last_mean_val_acc"]), f"{h['epochs']} · {hours:.1f} h", ref])
+    header = ["the paper's row", "name", "train top-1", "val top-1 / top-5, centre crop", "val top-1 / top-5, 10 crops",
+              "val top-1, mean of last 5 epochs", "epochs · training time", "the paper: train / val top-1 / top-5"]
+    return HTMLTable(header, rows, "Error, % (train: 4,200 training renders; val: 4,200 validation renders; "
+                                   "centre crop unless marked)"), missing
+
+
 def train_command(row: str, seed: int = 0, out: str | None = None) -> str:
     """The command that trains Table 3's ``row`` on the shared schedule (40 epochs, the shipped models' recipe)."""
     from .cli import TABLE3
