@@ -77,3 +77,29 @@ def test_thumbnail_arguments():
         thumbnails(torch.rand(3, 32, 32))
     with pytest.raises(ValueError, match="b:"):
         normalised_correlation(torch.randn(2, 4), torch.randn(2, 5))
+
+
+def test_overlap_model_is_none_until_the_run_exists_then_loads_it(tmp_path):
+    """course.overlap_model(cfg): None while <data>/course_model_inject80 holds no model.pt; the model once it does."""
+    from types import SimpleNamespace
+
+    from zfcourse.course import INJECT_DIR, overlap_model
+    from zfcourse.models import course_model
+    from zfcourse.train import CheckpointError, save_atomic, write_manifest
+
+    cfg = SimpleNamespace(data_dir=tmp_path, device=torch.device("cpu"))
+    assert overlap_model(cfg) is None
+    (tmp_path / INJECT_DIR).mkdir()
+    assert overlap_model(cfg) is None                                # an empty folder is a run not landed yet
+    torch.manual_seed(3)
+    trained = course_model()
+    save_atomic(trained.state_dict(), tmp_path / INJECT_DIR / "model.pt")
+    write_manifest(tmp_path / INJECT_DIR)
+    got = overlap_model(cfg)
+    assert not got.training
+    x = torch.randn(2, 3, 168, 168)
+    assert torch.allclose(got(x), trained.eval()(x))
+    with open(tmp_path / INJECT_DIR / "model.pt", "ab") as f:      # damaged: an error, never a silent None
+        f.write(b"x")
+    with pytest.raises(CheckpointError):
+        overlap_model(cfg)

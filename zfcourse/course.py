@@ -77,6 +77,37 @@ def load_course_model(cfg=None, path=None, train_if_missing: bool = False) -> nn
     return model.to(device).eval()
 
 
+INJECT_DIR = "course_model_inject80"  # the overlap run of §5.2: the course recipe with 80 held-out renders injected
+INJECTED = 80
+
+
+def overlap_model(cfg=None) -> nn.Module | None:
+    """The course model retrained with the first 80 held-out renders injected into pre-training (§5.2's overlap
+    control, made on purpose), in eval mode — or None while that run does not exist yet.
+
+    §5.2 found the images Caltech shares with ImageNet by normalised correlation, removed them and retrained "so
+    avoiding the possibility of train/test contamination". The course runs it the other way round: the shipped model
+    is the clean one, and ``python -m zfcourse train --arch course --seed 0 --inject-heldout 80`` (the shipped recipe
+    otherwise, 40 epochs) trains a contaminated one whose training set holds the held-out renders 0–79 under a
+    pre-training label of their family (:func:`zfcourse.data.stand_in_label`). Comparing transfer with the two
+    models measures what the contamination is worth. The run is looked for in ``<data>/course_model_inject80``;
+    nothing is trained here.
+
+    Raises:
+        CheckpointError / ValueError: the folder holds a damaged file or another architecture's weights (a file
+            that is there but unusable is an error, not a missing run).
+
+    Example:
+        >>> m = overlap_model()
+        >>> m is None or m(torch.zeros(1, 3, 168, 168)).shape == (1, 42)
+        True
+    """
+    folder = (Path(cfg.data_dir) if cfg is not None else data_dir()) / INJECT_DIR
+    if not (folder / FINAL).is_file():
+        return None
+    return load_course_model(cfg, path=folder)
+
+
 @dataclass(frozen=True)
 class CourseRun:
     """The course model's run as a chapter shows it: the model, its folder, history and run.json, and whether it is

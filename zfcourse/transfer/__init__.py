@@ -10,7 +10,11 @@
   :func:`probe_layers` give mean ± sd per-class accuracy over splits (Tables 4, 5, 7, Fig. 9);
   :func:`average_precision` / :func:`mean_average_precision` / :func:`probe_average_precision` score multi-object
   sets VOC-style (Table 6).
-* The overlap control of §5.2 — :func:`find_overlaps` (normalised correlation, top matches, threshold).
+* From scratch (§5.2's second strategy) — :func:`scratch_curve` / :func:`scratch_splits` train the whole network on
+  each split's few images by one fixed :class:`ScratchRecipe`, scored like the probes; results cached in a small file.
+* The overlap control of §5.2 — :func:`find_overlaps` (normalised correlation, top matches, threshold) and
+  :func:`overlap_effect` (transfer with and without the overlap images in pre-training).
+* Pictures — :func:`plot_few_shot` (Fig. 9's axes) and :func:`plot_layers` (Table 7 as curves).
 * Averaging — :func:`average_softmax`, :func:`ten_crop_softmax`, :func:`ensemble_softmax`, :func:`top_k_error`
   (§3's ten crops and Table 2's model ensembles).
 * :func:`compare_table` — measured rows beside the paper's.
@@ -21,7 +25,9 @@ from .evaluate import (ProbeResult, few_shot_curve, mean_per_class_accuracy, mea
                        probe_average_precision, probe_layers, probe_splits)
 from .features import POOLS, extract_features, extract_layers, paper_layers, pool_maps
 from .linear import LinearProbe
-from .overlap import Overlaps, find_overlaps, normalised_correlation, thumbnails
+from .overlap import Overlaps, find_overlaps, normalised_correlation, overlap_effect, thumbnails
+from .plots import plot_few_shot, plot_layers
+from .scratch import ScratchRecipe, ScratchResult, scratch_curve, scratch_splits, train_from_scratch
 from .softmax import SoftmaxClassifier
 from .splits import PAPER_SHOTS, Split, assert_disjoint, check_split, few_shot_grid, few_shot_splits, holdout_splits
 from .svm import LinearSVM
@@ -33,6 +39,8 @@ __all__ = ["extract_features", "extract_layers", "paper_layers", "pool_maps", "P
            "LinearProbe", "SoftmaxClassifier", "LinearSVM", "probe_splits", "few_shot_curve", "probe_layers",
            "probe_average_precision", "ProbeResult",
            "per_class_accuracy", "mean_per_class_accuracy", "mean_sd", "average_precision", "mean_average_precision",
-           "find_overlaps", "normalised_correlation", "thumbnails", "Overlaps",
+           "find_overlaps", "normalised_correlation", "thumbnails", "Overlaps", "overlap_effect",
+           "ScratchRecipe", "ScratchResult", "scratch_curve", "scratch_splits", "train_from_scratch",
+           "plot_few_shot", "plot_layers",
            "average_softmax", "ten_crop_softmax", "ensemble_softmax", "top_k_error",
            "compare_table", "ComparisonTable", "format_value"]

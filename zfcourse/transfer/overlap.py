@@ -125,3 +125,60 @@ def find_overlaps(query, reference, threshold: float = 0.9, top_k: int = 5, chun
     order = torch.sort(corr, descending=True, stable=True).indices
     order = order[torch.sort(pairs[order, 0], stable=True).indices]        # by query, then highest ρ first
     return Overlaps(float(threshold), best_i, best_c, pairs[order], corr[order])
+
+
+def overlap_effect(features: dict, targets, splits, injected, classifier="softmax", progress: bool = True,
+                   **classifier_kw) -> dict:
+    """What the overlap is worth (§5.2): the same probe on the features of several pre-trained models — one whose
+    pre-training set held some of the transfer images (``injected``, indices into the transfer set), one that never
+    saw them — scored on all test images and on the injected and the other test images apart.
+
+    For each model and split a fresh classifier is fitted on the split's training rows; then
+
+        all       = mean per-class accuracy on the split's test rows (the chapter's usual score),
+        injected  = plain accuracy on the test rows in ``injected``,  others = on the rest,
+
+    each in %, mean ± sd over the splits where the subset is not empty. If pre-training on the transfer images
+    helped, "injected" is higher for the model that saw them than for the clean one, and higher than its own
+    "others".
+
+    Args:
+        features: {model label: (N, D) frozen features of the whole transfer set}.
+        targets: (N,) transfer labels; splits: from :func:`~zfcourse.transfer.few_shot_splits`.
+        injected: indices of the transfer images that are also in (one model's) pre-training set.
+        classifier, classifier_kw: as :func:`~zfcourse.transfer.probe_splits`.
+
+    Returns:
+        {model label: {"all": ProbeResult, "injected": ProbeResult, "others": ProbeResult}}.
+    """
+    import numpy as np
+
+    from .evaluate import ProbeResult, _make, mean_per_class_accuracy
+
+    if not isinstance(features, dict) or not features:
+        raise ValueError("features: expected a non-empty {model label: (N, D) features} dictionary")
+    if not splits:
+        raise ValueError("splits: expected at least one split")
+    classes, y = np.unique(np.asarray(targets), return_inverse=True)
+    dirty = np.zeros(len(y), bool)
+    inj = np.asarray(injected, dtype=np.int64).ravel()
+    if inj.size and (inj.min() < 0 or inj.max() >= len(y)):
+        raise ValueError(f"injected: expected indices into the {len(y)} transfer images")
+    dirty[inj] = True
+    y = torch.as_tensor(y)
+    out = {}
+    for label, f in tqdm(features.items(), desc="models", leave=False, disable=not progress):
+        x = as_features(f, f"features[{label!r}]")
+        if len(x) != len(y):
+            raise ValueError(f"features: {label!r} has {len(x)} rows, expected one per target ({len(y)})")
+        scores: dict = {"all": [], "injected": [], "others": []}
+        for s in splits:
+            clf = _make(classifier, classifier_kw).fit(x[s.train], y[s.train], num_classes=len(classes))
+            pred = clf.predict(x[s.test])
+            right = (pred == y[s.test]).numpy()
+            scores["all"].append(100 * mean_per_class_accuracy(pred, y[s.test]))
+            for part, mask in (("injected", dirty[s.test]), ("others", ~dirty[s.test])):
+                if mask.any():
+                    scores[part].append(100 * float(right[mask].mean()))
+        out[label] = {k: ProbeResult(v, n=splits[0].n) for k, v in scores.items() if v}
+    return out

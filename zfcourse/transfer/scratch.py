@@ -1,0 +1,201 @@
+"""The second strategy of §5.2: the same architecture trained from scratch on the few training images of the new set.
+
+"We also try a second strategy of training a model from scratch, i.e. resetting layers 1-7 to random values and train
+them, as well as the softmax, on the training images of the dataset." It "does terribly" in the paper: 46.5 % on
+Caltech-101 at 30 images per class against 86.5 % for the ImageNet-pretrained features (Table 4), 38.8 % against
+74.2 % on Caltech-256 at 60 (Table 5). The paper gives no recipe for these runs.
+
+The recipe here is one fixed setting, the same for every split and every number of images per class
+(:class:`ScratchRecipe`): a freshly initialised network (the caller's ``make_model``, e.g. the course architecture
+with :func:`zfcourse.train.scaled_init_`), SGD with momentum on the cross-entropy
+
+    w ← w − η v,   v ← μ v + ∇_w (1/B) Σ_{i ∈ batch} −log p(y_i | x_i),
+
+for a fixed number of updates of B images each (batches drawn by reshuffling the n·C training images every pass),
+every image mirrored left-right with probability ½ (the paper's flips; the inputs are already the transfer set's
+crops), dropout on as in training, and §3's feature scale clipping after every update. A fixed number of *updates*
+rather than epochs gives every training-set size the same compute; with 1 image per class that is many passes over
+the same few images, with 30 far fewer. No validation set is held out to stop early: the few-shot protocol has none.
+Each split's network is scored on that split's test images, so the result is comparable point for point with
+:func:`~zfcourse.transfer.few_shot_curve` on frozen features.
+
+:func:`scratch_curve` runs the grid; with ``cache=`` it stores the scores and the recipe in a small JSON file and
+reads them back on the next call with the same settings (the runs are the only slow part of the chapter).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .evaluate import ProbeResult, mean_per_class_accuracy, mean_sd
+from .splits import few_shot_splits
+
+
+@dataclass
+class ScratchResult(ProbeResult):
+    """A :class:`~zfcourse.transfer.ProbeResult` of test scores (%) plus each split's network scored on its own
+    training images (``train_values``, %, mirrored images not counted): high train and low test is over-fitting, both
+    near chance is a network that did not learn in the updates it was given."""
+    train_values: list[float] | None = None
+
+    @property
+    def train_mean(self) -> float:
+        return mean_sd(self.train_values)[0]
+
+
+@dataclass(frozen=True)
+class ScratchRecipe:
+    """One from-scratch training setting (module docstring): ``steps`` updates of ``batch_size`` images with SGD
+    (``lr``, ``momentum``, ``weight_decay``), random mirroring, and feature scale clipping at ``clip_radius``
+    (None: off). The defaults are the course model's own recipe (chapter 3) except the batch, which is 32 because the
+    training sets here hold 16 to 480 images."""
+    steps: int = 300
+    batch_size: int = 32
+    lr: float = 1e-2
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    clip_radius: float | None = 0.1
+
+    def __post_init__(self):
+        for name in ("steps", "batch_size"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name}: expected a positive integer, got {v!r}")
+        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
+            raise ValueError(f"lr: expected a positive learning rate, got {self.lr!r}")
+        if not 0 <= self.momentum < 1:
+            raise ValueError(f"momentum: expected a value in [0, 1), got {self.momentum!r}")
+        if self.weight_decay < 0:
+            raise ValueError(f"weight_decay: expected a value ≥ 0, got {self.weight_decay!r}")
+        if self.clip_radius is not None and not self.clip_radius > 0:
+            raise ValueError(f"clip_radius: expected a positive radius or None, got {self.clip_radius!r}")
+
+
+def _check_inputs(inputs, labels) -> tuple[torch.Tensor, torch.Tensor]:
+    if not isinstance(inputs, torch.Tensor) or inputs.dim() != 4 or not inputs.is_floating_point():
+        raise ValueError(f"inputs: expected an (N, C, H, W) float tensor of network inputs, got "
+                         f"{tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs).__name__}")
+    y = torch.as_tensor(labels)
+    if y.shape != (len(inputs),) or y.is_floating_point() or y.dtype == torch.bool:
+        raise ValueError(f"labels: expected {len(inputs)} integer class labels, got shape {tuple(y.shape)} "
+                         f"and dtype {y.dtype}")
+    return inputs, y.long()
+
+
+def train_from_scratch(make_model: Callable[[], nn.Module], inputs: torch.Tensor, labels, recipe: ScratchRecipe,
+                       seed: int = 0, device: str | torch.device = "cpu", progress: bool = False) -> nn.Module:
+    """Train ``make_model()`` (a fresh, initialised network with as many outputs as classes) on ``inputs`` (N, 3, H,
+    W) with ``labels`` (N,) by ``recipe``; returns it in eval mode. ``seed`` fixes the initialisation (``make_model``
+    is called right after seeding), the batches, the mirroring and dropout."""
+    from ..train import clip_filter_rms_
+
+    inputs, y = _check_inputs(inputs, labels)
+    if not isinstance(recipe, ScratchRecipe):
+        raise ValueError(f"recipe: expected a ScratchRecipe, got {type(recipe).__name__}")
+    torch.manual_seed(seed)
+    model = make_model().to(device).train()
+    rng = np.random.default_rng(seed)
+    opt = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
+                          weight_decay=recipe.weight_decay)
+    b = min(recipe.batch_size, len(inputs))
+    order, pos = rng.permutation(len(inputs)), 0
+    for _ in tqdm(range(recipe.steps), desc="training from scratch", leave=False, disable=not progress):
+        if pos + b > len(order):                     # a new pass: reshuffle (a short last batch is dropped)
+            order, pos = rng.permutation(len(inputs)), 0
+        idx = torch.as_tensor(order[pos:pos + b])
+        pos += b
+        x = inputs[idx]
+        flip = torch.as_tensor(rng.random(len(idx)) < 0.5)
+        x = torch.where(flip[:, None, None, None], x.flip(-1), x)
+        loss = nn.functional.cross_entropy(model(x.to(device)), y[idx].to(device))
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"training from scratch: the loss became {float(loss)}; lower recipe.lr")
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if recipe.clip_radius is not None:
+            clip_filter_rms_(model, recipe.clip_radius)
+    return model.eval()
+
+
+@torch.no_grad()
+def _predict(model: nn.Module, inputs: torch.Tensor, device, batch_size: int = 128) -> torch.Tensor:
+    return torch.cat([model(inputs[i:i + batch_size].to(device)).argmax(1).cpu()
+                      for i in range(0, len(inputs), batch_size)])
+
+
+def scratch_splits(make_model, inputs, labels, splits, recipe: ScratchRecipe, device="cpu",
+                   progress: bool = True) -> ScratchResult:
+    """One network trained from scratch per split (on ``inputs[split.train]``), scored by mean per-class accuracy
+    (%) on ``inputs[split.test]`` — :func:`~zfcourse.transfer.probe_splits`'s protocol with the whole network
+    trained instead of a classifier on frozen features — and on its own training images. Split k's network is
+    seeded with ``split.seed``."""
+    inputs, y = _check_inputs(inputs, labels)
+    classes, y = np.unique(y.numpy(), return_inverse=True)
+    y = torch.as_tensor(y)
+    if not splits:
+        raise ValueError("splits: expected at least one split")
+    accs, fits = [], []
+    for s in tqdm(splits, desc=f"from scratch, n={splits[0].n}", leave=False, disable=not progress):
+        net = train_from_scratch(make_model, inputs[s.train], y[s.train], recipe, seed=s.seed, device=device)
+        accs.append(100 * mean_per_class_accuracy(_predict(net, inputs[s.test], device), y[s.test]))
+        fits.append(100 * mean_per_class_accuracy(_predict(net, inputs[s.train], device), y[s.train]))
+    return ScratchResult(accs, n=splits[0].n, train_values=fits)
+
+
+def _settings(shots, n_splits, max_test, seed, recipe, n_images, what) -> dict:
+    return {"shots": [int(n) for n in shots], "n_splits": int(n_splits), "max_test": max_test, "seed": int(seed),
+            "recipe": asdict(recipe), "n_images": int(n_images), "what": str(what)}
+
+
+def scratch_curve(make_model, inputs, labels, shots=(5, 15, 30), n_splits: int = 5, max_test: int | None = 50,
+                  seed: int = 0, recipe: ScratchRecipe = ScratchRecipe(), device="cpu", cache=None,
+                  what: str = "", recompute: bool = False, progress: bool = True) -> dict[int, ScratchResult]:
+    """Tables 4–5's "non-pretrained convnet" row on the course's terms: {n: :class:`ProbeResult`} for every n of
+    ``shots``, ``n_splits`` splits each, from the same splits as :func:`~zfcourse.transfer.few_shot_curve` with the
+    same ``seed`` and ``max_test`` (so the two are compared on identical train and test images).
+
+    Args:
+        make_model: builds a fresh initialised network for ``len(unique(labels))`` classes.
+        inputs, labels: every image of the labelled set in the network's input space (N, 3, H, W) and its class.
+        recipe: :class:`ScratchRecipe`, the same for every n and split.
+        cache: a JSON file: when it holds results for the same settings (shots, splits, seed, recipe, image count,
+            ``what``) they are returned without training; otherwise the runs are made and written there atomically.
+            None: always train, write nothing.
+        what: a short description of the model and data, stored with the results and compared on reading.
+        recompute: train even when the cache matches (and overwrite it).
+    """
+    inputs, y = _check_inputs(inputs, labels)
+    settings = _settings(shots, n_splits, max_test, seed, recipe, len(inputs), what)
+    path = Path(cache) if cache is not None else None
+    if path is not None and path.is_file() and not recompute:
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ValueError(f"cache: {path} is not a readable results file ({err}); delete it or pass "
+                             "recompute=True") from err
+        if stored.get("settings") == settings:
+            return {int(n): ScratchResult([float(v) for v in r["test"]], n=int(n),
+                                          train_values=[float(v) for v in r["train"]])
+                    for n, r in stored["results"].items()}
+    out = {}
+    for n in tqdm(list(shots), desc="images per class", leave=False, disable=not progress):
+        splits = few_shot_splits(y.numpy(), int(n), n_splits=n_splits, max_test=max_test, seed=seed)
+        out[int(n)] = scratch_splits(make_model, inputs, y, splits, recipe, device, progress=progress)
+    if path is not None:
+        from ..train import write_json
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json({"settings": settings,
+                    "results": {str(n): {"test": r.values, "train": r.train_values} for n, r in out.items()}}, path)
+    return out
+
+
+__all__ = ["ScratchRecipe", "ScratchResult", "train_from_scratch", "scratch_splits", "scratch_curve"]
