@@ -108,3 +108,28 @@ def test_plot_draws_one_tile_per_claim_in_its_verdicts_colour(tmp_path):
     assert legend == ["agrees (1)", "partly (0)", "differs (1)", f"not measured ({len(scorecard.CLAIMS) - 2})"]
     assert fig.get_size_inches()[0] <= COLUMN_INCHES
     plt.close(fig)
+
+
+def test_glue_publishes_every_verdict_as_myst_nb_does(tmp_path, monkeypatch):
+    recs = _records(tmp_path)
+    values = scorecard.glued(recs)
+    assert values["verdict-fig7"] == "agrees" and values["verdict-table2"] == "not measured"
+    assert values["count-agrees"] == 1 and values["count-not-measured"] == len(scorecard.CLAIMS) - 2
+    assert len(values) == len(scorecard.CLAIMS) + len(scorecard.VERDICTS)
+    shown = []
+    import IPython.display
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append((obj, kw)))
+    scorecard.glue(recs)
+    assert len(shown) == len(values)
+    obj, kw = shown[0]
+    assert kw["raw"] is True and kw["metadata"]["scrapbook"] == {"name": "verdict-fig3",
+                                                                 "mime_prefix": "application/papermill.record/"}
+    assert obj == {"application/papermill.record/text/plain": "'not measured'"}
+    try:  # the same output MyST-NB's own glue() writes, where MyST-NB is installed
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        return
+    theirs = []
+    monkeypatch.setattr("myst_nb.ext.glue.ipy_display", lambda obj, **kw: theirs.append((obj, kw)))
+    myst_glue("verdict-fig3", "not measured", display=False)
+    assert theirs[0][0] == obj and theirs[0][1]["metadata"]["scrapbook"] == kw["metadata"]["scrapbook"]

@@ -16,7 +16,8 @@ full-mode run on the embedded source from a clone — the run whose outputs the 
 session on AlexNet never files AlexNet's numbers under the course model. :func:`load` reads every record;
 :func:`table` lays them out in the paper's order with the claims of :data:`CLAIMS` (each chapter linked to its page,
 :data:`CHAPTER_PAGES`); :func:`reading` gives one paragraph per claim with the numbers its verdict rests on;
-:func:`plot` draws the verdicts chapter by chapter.
+:func:`plot` draws the verdicts chapter by chapter; :func:`glue` publishes each verdict under a name other pages of
+the book paste (the introduction's table of claims shows them).
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Claim", "CLAIMS", "VERDICTS", "CHAPTER_PAGES", "record", "load", "table", "reading", "plot", "results_dir"]
+__all__ = ["Claim", "CLAIMS", "VERDICTS", "CHAPTER_PAGES", "record", "load", "table", "reading", "plot", "glue",
+           "glued", "results_dir"]
 
 VERDICTS = ("agrees", "partly", "differs", "not measured")
 # Blue / light orange / dark red (told apart by lightness too, so red-green colour blindness does not matter).
@@ -340,3 +342,30 @@ def plot(records: dict[str, dict] | None = None, width: float | None = None):
               loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4, fontsize=10, frameon=False)
     fig.tight_layout()
     return fig
+
+
+GLUE_PREFIX = "application/papermill.record/"  # MyST-NB's mime prefix for a value glued without being displayed
+
+
+def glued(records: dict[str, dict] | None = None) -> dict[str, object]:
+    """The values :func:`glue` publishes: ``verdict-<claim>`` for every claim of :data:`CLAIMS` ("not measured"
+    when it has no record) and ``count-<verdict>`` (spaces as dashes) for every verdict of :data:`VERDICTS`."""
+    records = load() if records is None else records
+    out = {f"verdict-{k}": records[k]["verdict"] if k in records else "not measured" for k in CLAIMS}
+    counts = table(records).counts()
+    out |= {f"count-{v.replace(' ', '-')}": n for v, n in counts.items()}
+    return out
+
+
+def glue(records: dict[str, dict] | None = None) -> dict[str, object]:
+    """Publish :func:`glued`'s values the way MyST-NB's ``glue(name, value, display=False)`` does — an invisible output
+    carrying the value's text under the name — so that a page of the book can paste one with
+    ``{glue:text}`11_discussion.ipynb::verdict-fig7:s```. Needs only IPython (no MyST-NB, e.g. in Colab); shows
+    nothing. Returns the values."""
+    from IPython.display import display
+
+    values = glued(records)
+    for name, value in values.items():
+        display({GLUE_PREFIX + "text/plain": repr(value)}, raw=True,
+                metadata={"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX}})
+    return values
