@@ -77,8 +77,8 @@ CLAIMS: dict[str, Claim] = {c.key: c for c in (
     Claim("table6", "§5.2, Table 6", "On multi-object images a single-label softmax on the features does less "
           "well", 10),
     Claim("table7", "§5.3, Table 7", "Features get more discriminative with depth", 10),
-    Claim("overlap", "§5.2", "Transfer images that are also in the pre-training set can be found by normalised "
-          "correlation, and removing them leaves the transfer result intact", 10),
+    Claim("overlap", "§5.2, footnote 2", "Transfer images that are also in the pre-training set can be found by "
+          "normalised correlation, and removing them leaves the transfer result intact", 10),
 )}
 
 
