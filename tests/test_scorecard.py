@@ -17,7 +17,7 @@ def test_record_load_and_table_round_trip(tmp_path):
     t = scorecard.table(got)
     assert len(t.rows) == len(scorecard.CLAIMS)
     assert t.counts()["agrees"] == 1 and t.counts()["not measured"] == len(scorecard.CLAIMS) - 1
-    assert "<td>box holds 49 %</td>" in t._repr_html_()
+    assert ">box holds 49 %</td>" in t._repr_html_()
 
 
 def test_only_a_full_embedded_run_from_a_clone_writes(tmp_path, monkeypatch):
@@ -60,7 +60,8 @@ def test_table_links_each_chapter_to_its_page_and_escapes_text(tmp_path):
     recs = _records(tmp_path)
     page = scorecard.table(recs)._repr_html_()
     assert page.count("<tr>") == len(scorecard.CLAIMS) + 1          # header + one row per claim
-    assert '<td><a href="07_occlusion.html">7</a></td>' in page and '<a href="10_generalization.html">10</a>' in page
+    assert '(<a href="07_occlusion.html">ch. 7</a>)' in page and '<a href="10_generalization.html">ch. 10</a>' in page
+    assert page.count("<th ") == 4 and page.count("<td ") == 4 * len(scorecard.CLAIMS)
     assert "5 faces &lt;b&gt;" in page and "<b>" not in page
     assert "<a " not in scorecard.table(recs, links=False)._repr_html_()
     assert set(scorecard.CHAPTER_PAGES) >= {c.chapter for c in scorecard.CLAIMS.values()}
@@ -133,3 +134,14 @@ def test_glue_publishes_every_verdict_as_myst_nb_does(tmp_path, monkeypatch):
     monkeypatch.setattr("myst_nb.ext.glue.ipy_display", lambda obj, **kw: theirs.append((obj, kw)))
     myst_glue("verdict-fig3", "not measured", display=False)
     assert theirs[0][0] == obj and theirs[0][1]["metadata"]["scrapbook"] == kw["metadata"]["scrapbook"]
+
+
+def test_reading_cuts_long_numbers_after_whole_entries(tmp_path):
+    cfg = SimpleNamespace(mode="quick", source="embedded")
+    numbers = {f"layer{i}": {"main object": 0.123456, "background": 0.5, "on a named part": 0.25} for i in range(9)}
+    rec = scorecard.record("fig2", cfg, measured="m", verdict="partly", why="", numbers=numbers,
+                           path=tmp_path / "fig2.json")
+    page = scorecard.reading({"fig2": rec}, keys=["fig2"])._repr_html_()
+    recorded = page.split("Recorded: ")[1].split("</small>")[0]
+    assert recorded.startswith("layer0 = {main object: 0.123, background: 0.5, on a named part: 0.25}; layer1")
+    assert recorded.endswith("; …") and len(recorded) <= 330 and "layer8" not in recorded

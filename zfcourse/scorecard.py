@@ -184,26 +184,29 @@ def load(folder: str | os.PathLike | None = None) -> dict[str, dict]:
 
 def _chapter_link(chapter: int, links: bool) -> str:
     page = CHAPTER_PAGES.get(chapter)
-    return f'<a href="{page}.html">{chapter}</a>' if links and page else str(chapter)
+    return f'<a href="{page}.html">ch. {chapter}</a>' if links and page else f"ch. {chapter}"
 
 
 class _Table:
-    """The scorecard's rows (where, claim, chapter, measured, verdict, why); shown as an HTML table in a notebook."""
+    """The scorecard's rows (where, claim, chapter, measured, verdict, why); shown as an HTML table in a notebook, in
+    four columns so that it fits a book's text column: the claim (where, which chapter, what), what the course
+    measured, the verdict, why it differs."""
 
-    HEAD = ("Where", "The paper's claim", "Ch.", "The course measured", "Verdict", "Why it differs")
+    HEAD = ("The paper's claim", "The course measured", "Verdict", "Why it differs")
 
     def __init__(self, rows, links: bool = True):
         self.rows = rows
         self.links = links
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{h}</th>" for h in self.HEAD)
+        top = ' style="vertical-align: top; text-align: left"'
+        head = "".join(f"<th{top}>{h}</th>" for h in self.HEAD)
         body = ""
-        for r in self.rows:
-            cells = [html.escape(str(c)) for c in r]
-            cells[2] = _chapter_link(r[2], self.links)
-            cells[4] = f"<strong>{cells[4]}</strong>"
-            body += "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+        for where, claim, chapter, measured, verdict, why in self.rows:
+            first = (f"<strong>{html.escape(where)}</strong> ({_chapter_link(chapter, self.links)})<br>"
+                     f"{html.escape(claim)}")
+            cells = (first, html.escape(measured), f"<strong>{html.escape(verdict)}</strong>", html.escape(why))
+            body += "<tr>" + "".join(f"<td{top}>{c}</td>" for c in cells) + "</tr>"
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
     def __repr__(self) -> str:
@@ -242,6 +245,18 @@ def _number_text(value) -> str:
     return str(value)
 
 
+def _numbers_line(numbers: dict, limit: int = 320) -> str:
+    """``name = value; …`` for a record's numbers, cut after whole entries at about ``limit`` characters (the
+    record itself keeps them all)."""
+    line = ""
+    for k, v in numbers.items():
+        entry = f"{k} = {_number_text(v)}"
+        if line and len(line) + len(entry) + 2 > limit:
+            return line + "; …"
+        line = f"{line}; {entry}" if line else entry
+    return line
+
+
 class _Reading:
     """One paragraph per claim: its verdict, what was measured, why it differs, and the recorded numbers."""
 
@@ -264,8 +279,7 @@ class _Reading:
             if r["why"]:
                 text += f" <em>Why:</em> {html.escape(r['why'])}"
             if r.get("numbers"):
-                nums = "; ".join(f"{k} = {_number_text(v)}" for k, v in r["numbers"].items())
-                text += f"<br><small>Recorded: {html.escape(nums)}</small>"
+                text += f"<br><small>Recorded: {html.escape(_numbers_line(r['numbers']))}</small>"
             out.append(text + "</p>")
         return "\n".join(out)
 
@@ -281,7 +295,7 @@ class _Reading:
                 if r["why"]:
                     para += f" Why: {r['why']}"
                 if r.get("numbers"):
-                    para += " Recorded: " + "; ".join(f"{k} = {_number_text(v)}" for k, v in r["numbers"].items())
+                    para += " Recorded: " + _numbers_line(r["numbers"])
             lines += textwrap.wrap(para, 100) + [""]
         return "\n".join(lines).rstrip()
 
