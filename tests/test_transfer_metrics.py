@@ -97,3 +97,16 @@ def test_compare_table_bad_input():
         compare_table({}, {"a": 3.0})
     with pytest.raises(ValueError, match="columns"):
         compare_table({})
+
+
+def test_paper_values_without_a_spread_and_the_html_table():
+    from zfcourse import paper
+    from zfcourse.transfer import compare_table, format_value
+
+    jianchao = paper.value("Table 4", "Jianchao et al.", "15 per class")
+    assert format_value(jianchao) == "73.2"
+    assert format_value(paper.value("Table 4", "Bo et al.", "30 per class"), 2) == "81.40 ± 0.33"
+    t = compare_table({"a <b>": {"x": 1.0}}, {"a <b>": {"x": jianchao}}, title="T & U")
+    html = t._repr_html_()
+    assert html.startswith("<table><caption>T &amp; U</caption>") and "a &lt;b&gt;" in html
+    assert html.count("<tr>") == 2 and "<td>73.2</td>" in html

@@ -115,7 +115,7 @@ def probe_splits(features, targets, splits: list[Split], classifier="softmax", p
     accs = []
     for s in tqdm(splits, desc="splits", leave=False, disable=not progress):
         clf = _make(classifier, classifier_kw).fit(x[s.train], y[s.train], num_classes=len(classes))
-        accs.append(100 * mean_per_class_accuracy(clf.predict(x[s.test]), y[s.test]))
+        accs.append(100 * mean_per_class_accuracy(clf.predict(x[s.test]).cpu(), y[s.test]))
     return ProbeResult(accs, n=splits[0].n)
 
 
@@ -170,7 +170,7 @@ def probe_average_precision(features, labels, splits: list[Split], classifier="s
     means = []
     for s in tqdm(splits, desc="splits", leave=False, disable=not progress):
         clf = _make(classifier, classifier_kw).fit(x[s.train], y[s.train], num_classes=y.shape[1])
-        ap = average_precision(clf.decision_function(x[s.test]), y[s.test], interpolation)
+        ap = average_precision(clf.decision_function(x[s.test]).cpu(), y[s.test], interpolation)
         for c, v in enumerate(ap.tolist()):
             if not math.isnan(v):
                 per_class[c].append(100 * v)

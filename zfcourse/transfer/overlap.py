@@ -174,7 +174,7 @@ def overlap_effect(features: dict, targets, splits, injected, classifier="softma
         scores: dict = {"all": [], "injected": [], "others": []}
         for s in splits:
             clf = _make(classifier, classifier_kw).fit(x[s.train], y[s.train], num_classes=len(classes))
-            pred = clf.predict(x[s.test])
+            pred = clf.predict(x[s.test]).cpu()
             right = (pred == y[s.test]).numpy()
             scores["all"].append(100 * mean_per_class_accuracy(pred, y[s.test]))
             for part, mask in (("injected", dirty[s.test]), ("others", ~dirty[s.test])):

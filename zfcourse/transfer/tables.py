@@ -7,6 +7,7 @@ Table 3's errors, Table 4's accuracies and Table 6's APs.
 """
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass, field
 from numbers import Real
@@ -23,7 +24,7 @@ def format_value(value, digits: int = 1) -> str:
     if isinstance(value, str):
         return value
     if hasattr(value, "mean") and hasattr(value, "sd") and not isinstance(value, np.ndarray):
-        value = (value.mean, value.sd)
+        value = (value.mean, float("nan") if value.sd is None else value.sd)   # a paper Value may have no ±
     elif isinstance(value, (list, np.ndarray)) or (hasattr(value, "tolist") and not isinstance(value, Real)):
         v = np.asarray(value, dtype=float).ravel()
         if v.size == 0:
@@ -61,6 +62,14 @@ class ComparisonTable:
 
     def _repr_markdown_(self) -> str:
         return self.markdown()
+
+    def _repr_html_(self) -> str:
+        """The table as HTML (what a notebook shows; the book's tables are HTML)."""
+        esc = html.escape
+        head = "".join(f"<th>{esc(h)}</th>" for h in self.header)
+        body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in self.rows)
+        caption = f"<caption>{esc(self.title)}</caption>" if self.title else ""
+        return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
     def __str__(self) -> str:
         widths = [max(len(r[i]) for r in [self.header, *self.rows]) for i in range(len(self.header))]
