@@ -73,3 +73,24 @@ def test_injected_held_out_renders_are_the_held_out_images_under_a_family_label(
         WorldDataset("train", size=42, inject_heldout=-1)
     with pytest.raises(ValueError, match="^heldout_class: expected one of"):
         stand_in_label("dog_beagle")
+
+
+def test_overlap_search_finds_exactly_the_injected_held_out_renders():
+    """§5.2's overlap control on the world: held-out renders injected into a pre-training set are found by normalised
+    correlation of thumbnails (the transfer copy re-sampled to another size), with a threshold set from the clean
+    part of the set, and nothing else is flagged."""
+    import torch.nn.functional as F
+
+    from zfcourse.transfer import find_overlaps, thumbnails
+
+    inject, size = 6, 84
+    dirty = WorldDataset("train", size=size, preprocess=PLAIN, inject_heldout=inject, cache=True, progress=False)
+    held = WorldDataset("heldout", size=32, preprocess=PLAIN, cache=True, progress=False)
+    stored = thumbnails(dirty.images.permute(0, 3, 1, 2))
+    resized = F.interpolate(held.images.permute(0, 3, 1, 2).float(), size=168, mode="bilinear", antialias=True)
+    query = thumbnails(resized)
+    clean = find_overlaps(query, stored[:size], threshold=1.0, progress=False)
+    highest = float(clean.top_corr[:, 0].max())
+    assert highest < 0.99
+    found = find_overlaps(query, stored, threshold=(1 + highest) / 2, progress=False)
+    assert found.pairs.tolist() == [[j, size + j] for j in range(inject)]
