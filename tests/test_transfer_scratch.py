@@ -30,13 +30,33 @@ def tiny():
 def test_from_scratch_learns_a_separable_task_and_is_deterministic():
     x, y = toy()
     recipe = ScratchRecipe(steps=60, batch_size=16, lr=0.05)
-    a = train_from_scratch(tiny, x, y, recipe, seed=1)
-    b = train_from_scratch(tiny, x, y, recipe, seed=1)
-    assert not a.training
+    a, steps_a = train_from_scratch(tiny, x, y, recipe, seed=1)
+    b, steps_b = train_from_scratch(tiny, x, y, recipe, seed=1)
+    assert not a.training and steps_a == steps_b == 60          # no stop rule: every update is made
     for p, q in zip(a.parameters(), b.parameters()):
         assert torch.equal(p, q)
     with torch.no_grad():
         assert (a(x).argmax(1) == y).float().mean() == 1
+
+
+def test_stop_rule_fires_once_the_training_set_is_fitted_and_the_cap_holds_otherwise():
+    x, y = toy()
+    full, n_full = train_from_scratch(tiny, x, y, ScratchRecipe(steps=200, batch_size=16, lr=0.05), seed=1)
+    recipe = ScratchRecipe(steps=200, batch_size=16, lr=0.05, fit_target=0.95, check_every=5)
+    net, n = train_from_scratch(tiny, x, y, recipe, seed=1)
+    assert n_full == 200 and n % 5 == 0 and 0 < n < 200         # stopped at a check, well before the cap
+    with torch.no_grad():
+        assert (net(x).argmax(1) == y).float().mean() >= 0.95
+    # the same run without the stop rule passes through the same weights at update n: the stop only cuts it short
+    cut, n_cut = train_from_scratch(tiny, x, y, ScratchRecipe(steps=n, batch_size=16, lr=0.05), seed=1)
+    for p, q in zip(net.parameters(), cut.parameters()):
+        assert torch.equal(p, q)
+    # labels no network can fit from the inputs (pure noise): the cap stops it
+    noise = torch.randn(len(y), 3, 4, 4, generator=torch.Generator().manual_seed(3))
+    shuffled = y[torch.randperm(len(y), generator=torch.Generator().manual_seed(0))]
+    _, n_cap = train_from_scratch(tiny, noise, shuffled, ScratchRecipe(steps=20, batch_size=16, lr=1e-4,
+                                                                       fit_target=1.0, check_every=5), seed=0)
+    assert n_cap == 20
 
 
 def test_scratch_splits_scores_test_and_train_and_never_trains_on_test():
@@ -45,7 +65,7 @@ def test_scratch_splits_scores_test_and_train_and_never_trains_on_test():
     def make():
         return tiny()
     r = scratch_splits(make, x, y, splits, ScratchRecipe(steps=60, batch_size=8, lr=0.05), progress=False)
-    assert len(r.values) == 2 and len(r.train_values) == 2
+    assert len(r.values) == 2 and len(r.train_values) == 2 and r.updates == [60, 60]
     assert r.mean > 90 and r.train_mean == 100
     # shuffled labels: the network can fit its few training images, not predict the test ones
     shuffled = y[torch.randperm(len(y), generator=torch.Generator().manual_seed(0))]
@@ -68,10 +88,13 @@ def test_scratch_curve_cache_is_read_back_only_for_the_same_settings(tmp_path):
     again = scratch_curve(boom, x, y, shots=(1, 3), n_splits=2, max_test=4, recipe=recipe, cache=path,
                           what="toy", progress=False)
     assert {n: r.values for n, r in again.items()} == {n: r.values for n, r in first.items()}
-    assert again[3].train_values == first[3].train_values
-    with pytest.raises(AssertionError, match="trained although"):      # another recipe: the cache does not match
-        scratch_curve(boom, x, y, shots=(1, 3), n_splits=2, max_test=4, recipe=ScratchRecipe(steps=6),
-                      cache=path, what="toy", progress=False)
+    assert again[3].train_values == first[3].train_values and again[3].updates == first[3].updates == [5, 5]
+    assert stored["results"]["3"]["updates"] == [5, 5] and stored["settings"]["recipe"]["fit_target"] is None
+    for other in (ScratchRecipe(steps=6, batch_size=8), ScratchRecipe(steps=5, batch_size=8, fit_target=0.95),
+                  ScratchRecipe(steps=5, batch_size=8, fit_target=0.95, check_every=10)):
+        with pytest.raises(AssertionError, match="trained although"):  # another recipe or stop rule: no match
+            scratch_curve(boom, x, y, shots=(1, 3), n_splits=2, max_test=4, recipe=other,
+                          cache=path, what="toy", progress=False)
     path.write_text("{not json")
     with pytest.raises(ValueError, match="^cache: "):
         scratch_curve(tiny, x, y, shots=(1,), n_splits=1, recipe=recipe, cache=path, progress=False)
@@ -79,7 +102,9 @@ def test_scratch_curve_cache_is_read_back_only_for_the_same_settings(tmp_path):
 
 @pytest.mark.parametrize("kwargs, name", [({"steps": 0}, "steps"), ({"batch_size": 1.5}, "batch_size"),
                                           ({"lr": 0}, "lr"), ({"momentum": 1.0}, "momentum"),
-                                          ({"weight_decay": -1}, "weight_decay"), ({"clip_radius": 0}, "clip_radius")])
+                                          ({"weight_decay": -1}, "weight_decay"), ({"clip_radius": 0}, "clip_radius"),
+                                          ({"fit_target": 0}, "fit_target"), ({"fit_target": 95}, "fit_target"),
+                                          ({"check_every": 0}, "check_every")])
 def test_bad_recipe_names_the_setting(kwargs, name):
     with pytest.raises(ValueError, match=f"^{name}: "):
         ScratchRecipe(**kwargs)

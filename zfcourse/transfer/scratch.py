@@ -11,16 +11,21 @@ with :func:`zfcourse.train.scaled_init_`), SGD with momentum on the cross-entrop
 
     w ← w − η v,   v ← μ v + ∇_w (1/B) Σ_{i ∈ batch} −log p(y_i | x_i),
 
-for a fixed number of updates of B images each (batches drawn by reshuffling the n·C training images every pass),
-every image mirrored left-right with probability ½ (the paper's flips; the inputs are already the transfer set's
-crops), dropout on as in training, and §3's feature scale clipping after every update. A fixed number of *updates*
-rather than epochs gives every training-set size the same compute; with 1 image per class that is many passes over
-the same few images, with 30 far fewer. No validation set is held out to stop early: the few-shot protocol has none.
-Each split's network is scored on that split's test images, so the result is comparable point for point with
-:func:`~zfcourse.transfer.few_shot_curve` on frozen features.
+in updates of B images each (batches drawn by reshuffling the n·C training images every pass), every image mirrored
+left-right with probability ½ (the paper's flips; the inputs are already the transfer set's crops), dropout on as in
+training, and §3's feature scale clipping after every update.
 
-:func:`scratch_curve` runs the grid; with ``cache=`` it stores the scores and the recipe in a small JSON file and
-reads them back on the next call with the same settings (the runs are the only slow part of the chapter).
+How long to train is decided by the training set alone, so that "trained from scratch" means a network that has
+learned what it was shown: every ``check_every`` updates the network (dropout off) classifies its own un-mirrored
+training images, and training stops as soon as their mean per-class accuracy reaches ``fit_target``, or at the cap of
+``steps`` updates, whichever comes first. No validation set is held out (the few-shot protocol has none) and the test
+images are never looked at while training, so the stop cannot be tuned to them. Each split's network is then scored on
+that split's test images, so the result is comparable point for point with :func:`~zfcourse.transfer.few_shot_curve`
+on frozen features, and the number of updates it took and its final training accuracy are reported beside it: high
+training and low test accuracy is over-fitting; a network stopped by the cap below ``fit_target`` did not fit.
+
+:func:`scratch_curve` runs the grid; with ``cache=`` it stores the scores, the updates and the recipe in a small JSON
+file and reads them back on the next call with the same settings (the runs are the only slow part of the chapter).
 """
 from __future__ import annotations
 
@@ -41,9 +46,11 @@ from .splits import few_shot_splits
 @dataclass
 class ScratchResult(ProbeResult):
     """A :class:`~zfcourse.transfer.ProbeResult` of test scores (%) plus each split's network scored on its own
-    training images (``train_values``, %, mirrored images not counted): high train and low test is over-fitting, both
-    near chance is a network that did not learn in the updates it was given."""
+    training images (``train_values``, %, mirrored images not counted) and the number of updates each was trained for
+    (``updates``): high train and low test is over-fitting, both near chance is a network that did not learn in the
+    updates it was given."""
     train_values: list[float] | None = None
+    updates: list[int] | None = None
 
     @property
     def train_mean(self) -> float:
@@ -52,9 +59,11 @@ class ScratchResult(ProbeResult):
 
 @dataclass(frozen=True)
 class ScratchRecipe:
-    """One from-scratch training setting (module docstring): ``steps`` updates of ``batch_size`` images with SGD
-    (``lr``, ``momentum``, ``weight_decay``), random mirroring, and feature scale clipping at ``clip_radius``
-    (None: off). The defaults are the course model's own recipe (chapter 3) except the batch, which is 32 because the
+    """One from-scratch training setting (module docstring): at most ``steps`` updates of ``batch_size`` images with
+    SGD (``lr``, ``momentum``, ``weight_decay``), random mirroring, and feature scale clipping at ``clip_radius``
+    (None: off); every ``check_every`` updates the mean per-class accuracy on the un-mirrored training images is
+    measured and training stops once it is ≥ ``fit_target`` (a fraction; None: always run all ``steps``). The
+    optimiser defaults are the course model's own recipe (chapter 3) except the batch, which is 32 because the
     training sets here hold 16 to 480 images."""
     steps: int = 300
     batch_size: int = 32
@@ -62,9 +71,11 @@ class ScratchRecipe:
     momentum: float = 0.9
     weight_decay: float = 0.0
     clip_radius: float | None = 0.1
+    fit_target: float | None = None
+    check_every: int = 50
 
     def __post_init__(self):
-        for name in ("steps", "batch_size"):
+        for name in ("steps", "batch_size", "check_every"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name}: expected a positive integer, got {v!r}")
@@ -76,6 +87,9 @@ class ScratchRecipe:
             raise ValueError(f"weight_decay: expected a value ≥ 0, got {self.weight_decay!r}")
         if self.clip_radius is not None and not self.clip_radius > 0:
             raise ValueError(f"clip_radius: expected a positive radius or None, got {self.clip_radius!r}")
+        if self.fit_target is not None and not (isinstance(self.fit_target, (int, float))
+                                                and 0 < self.fit_target <= 1):
+            raise ValueError(f"fit_target: expected a training accuracy in (0, 1] or None, got {self.fit_target!r}")
 
 
 def _check_inputs(inputs, labels) -> tuple[torch.Tensor, torch.Tensor]:
@@ -90,10 +104,14 @@ def _check_inputs(inputs, labels) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def train_from_scratch(make_model: Callable[[], nn.Module], inputs: torch.Tensor, labels, recipe: ScratchRecipe,
-                       seed: int = 0, device: str | torch.device = "cpu", progress: bool = False) -> nn.Module:
+                       seed: int = 0, device: str | torch.device = "cpu",
+                       progress: bool = False) -> tuple[nn.Module, int]:
     """Train ``make_model()`` (a fresh, initialised network with as many outputs as classes) on ``inputs`` (N, 3, H,
-    W) with ``labels`` (N,) by ``recipe``; returns it in eval mode. ``seed`` fixes the initialisation (``make_model``
-    is called right after seeding), the batches, the mirroring and dropout."""
+    W) with ``labels`` (N,) by ``recipe``; returns ``(model in eval mode, updates made)``. With ``recipe.fit_target``
+    training stops at the first check (every ``recipe.check_every`` updates) where the mean per-class accuracy on
+    ``inputs`` themselves (dropout off, no mirroring) is ≥ ``fit_target``; otherwise, or if it never gets there, after
+    ``recipe.steps`` updates. ``seed`` fixes the initialisation (``make_model`` is called right after seeding), the
+    batches, the mirroring and dropout."""
     from ..train import clip_filter_rms_
 
     inputs, y = _check_inputs(inputs, labels)
@@ -106,7 +124,9 @@ def train_from_scratch(make_model: Callable[[], nn.Module], inputs: torch.Tensor
                           weight_decay=recipe.weight_decay)
     b = min(recipe.batch_size, len(inputs))
     order, pos = rng.permutation(len(inputs)), 0
-    for _ in tqdm(range(recipe.steps), desc="training from scratch", leave=False, disable=not progress):
+    step = 0
+    bar = tqdm(total=recipe.steps, desc="training from scratch", leave=False, disable=not progress)
+    while step < recipe.steps:
         if pos + b > len(order):                     # a new pass: reshuffle (a short last batch is dropped)
             order, pos = rng.permutation(len(inputs)), 0
         idx = torch.as_tensor(order[pos:pos + b])
@@ -122,7 +142,16 @@ def train_from_scratch(make_model: Callable[[], nn.Module], inputs: torch.Tensor
         opt.step()
         if recipe.clip_radius is not None:
             clip_filter_rms_(model, recipe.clip_radius)
-    return model.eval()
+        step += 1
+        bar.update(1)
+        if recipe.fit_target is not None and step % recipe.check_every == 0 and step < recipe.steps:
+            fit = mean_per_class_accuracy(_predict(model.eval(), inputs, device), y)
+            model.train()
+            bar.set_postfix(train=f"{100 * fit:.0f}%")
+            if fit >= recipe.fit_target:
+                break
+    bar.close()
+    return model.eval(), step
 
 
 @torch.no_grad()
@@ -135,19 +164,21 @@ def scratch_splits(make_model, inputs, labels, splits, recipe: ScratchRecipe, de
                    progress: bool = True) -> ScratchResult:
     """One network trained from scratch per split (on ``inputs[split.train]``), scored by mean per-class accuracy
     (%) on ``inputs[split.test]`` — :func:`~zfcourse.transfer.probe_splits`'s protocol with the whole network
-    trained instead of a classifier on frozen features — and on its own training images. Split k's network is
-    seeded with ``split.seed``."""
+    trained instead of a classifier on frozen features — and on its own training images, with the number of updates
+    each network took (:func:`train_from_scratch`'s stop rule). Split k's network is seeded with ``split.seed``."""
     inputs, y = _check_inputs(inputs, labels)
     classes, y = np.unique(y.numpy(), return_inverse=True)
     y = torch.as_tensor(y)
     if not splits:
         raise ValueError("splits: expected at least one split")
-    accs, fits = [], []
+    accs, fits, updates = [], [], []
     for s in tqdm(splits, desc=f"from scratch, n={splits[0].n}", leave=False, disable=not progress):
-        net = train_from_scratch(make_model, inputs[s.train], y[s.train], recipe, seed=s.seed, device=device)
+        net, steps = train_from_scratch(make_model, inputs[s.train], y[s.train], recipe, seed=s.seed,
+                                        device=device, progress=progress)
         accs.append(100 * mean_per_class_accuracy(_predict(net, inputs[s.test], device), y[s.test]))
         fits.append(100 * mean_per_class_accuracy(_predict(net, inputs[s.train], device), y[s.train]))
-    return ScratchResult(accs, n=splits[0].n, train_values=fits)
+        updates.append(steps)
+    return ScratchResult(accs, n=splits[0].n, train_values=fits, updates=updates)
 
 
 def _settings(shots, n_splits, max_test, seed, recipe, n_images, what) -> dict:
@@ -165,9 +196,10 @@ def scratch_curve(make_model, inputs, labels, shots=(5, 15, 30), n_splits: int =
     Args:
         make_model: builds a fresh initialised network for ``len(unique(labels))`` classes.
         inputs, labels: every image of the labelled set in the network's input space (N, 3, H, W) and its class.
-        recipe: :class:`ScratchRecipe`, the same for every n and split.
-        cache: a JSON file: when it holds results for the same settings (shots, splits, seed, recipe, image count,
-            ``what``) they are returned without training; otherwise the runs are made and written there atomically.
+        recipe: :class:`ScratchRecipe`, the same for every n and split (its stop rule included).
+        cache: a JSON file: when it holds results for the same settings (shots, splits, seed, the whole recipe with
+            its stop rule, image count, ``what``) they are returned without training; otherwise the runs are made and
+            written there atomically, each split's test and training accuracy with its number of updates.
             None: always train, write nothing.
         what: a short description of the model and data, stored with the results and compared on reading.
         recompute: train even when the cache matches (and overwrite it).
@@ -183,7 +215,8 @@ def scratch_curve(make_model, inputs, labels, shots=(5, 15, 30), n_splits: int =
                              "recompute=True") from err
         if stored.get("settings") == settings:
             return {int(n): ScratchResult([float(v) for v in r["test"]], n=int(n),
-                                          train_values=[float(v) for v in r["train"]])
+                                          train_values=[float(v) for v in r["train"]],
+                                          updates=[int(v) for v in r["updates"]])
                     for n, r in stored["results"].items()}
     out = {}
     for n in tqdm(list(shots), desc="images per class", leave=False, disable=not progress):
@@ -194,7 +227,8 @@ def scratch_curve(make_model, inputs, labels, shots=(5, 15, 30), n_splits: int =
 
         path.parent.mkdir(parents=True, exist_ok=True)
         write_json({"settings": settings,
-                    "results": {str(n): {"test": r.values, "train": r.train_values} for n, r in out.items()}}, path)
+                    "results": {str(n): {"test": r.values, "train": r.train_values, "updates": r.updates}
+                                for n, r in out.items()}}, path)
     return out
 
 
