@@ -157,7 +157,9 @@ def feature_map_grid(maps: torch.Tensor, channels=None, ncols: int = 8, title: s
     """Draw the 2-D maps ``maps[c]`` (maps: (C, H, W)) for ``channels`` (default: the first ncols·2) in a grid.
 
     Each map gets its own colour scale (activations differ by orders of magnitude between maps): viridis from 0 for
-    rectified maps, RdBu_r centred on 0 for signed ones (:func:`map_style`). ``size`` is a map's side in inches
+    rectified maps, RdBu_r centred on 0 for signed ones (:func:`map_style`). A colour bar per map would not fit
+    beside maps under an inch wide, so each map's title carries its scale instead: ``#c 0–m`` (viridis, 0 to the
+    map's largest value m) or ``#c ±m`` (RdBu_r, −m to m). ``size`` is a map's side in inches
     (default: ``ncols`` maps fill the book's column, :data:`COLUMN_INCHES`, at most 1.3 in each). Returns the figure.
 
     Example:
@@ -174,8 +176,10 @@ def feature_map_grid(maps: torch.Tensor, channels=None, ncols: int = 8, title: s
     for ax in axes.flat:
         ax.axis("off")
     for ax, c in zip(axes.flat, channels):
-        ax.imshow(maps[c].detach().cpu().numpy(), **map_style(maps[c]))
-        ax.set_title(f"#{c}", fontsize=MIN_FONT)
+        style = map_style(maps[c])
+        ax.imshow(maps[c].detach().cpu().numpy(), **style)
+        scale = f"±{style['vmax']:.2g}" if style["vmin"] < 0 else f"0–{style['vmax']:.2g}"
+        ax.set_title(f"#{c} {scale}", fontsize=MIN_FONT)
         note_if_all_zero(ax, maps[c], "all 0")
     if title:
         fig.suptitle(title, fontsize=11)

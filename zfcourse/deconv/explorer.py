@@ -12,7 +12,7 @@ from matplotlib.patches import Rectangle
 from torch import nn
 
 from ..models import layer_geometry, receptive_box, resolve
-from ..plots import map_style, note_if_all_zero, show_projection, to_image
+from ..plots import FULL_WIDTH_INCHES, map_style, note_if_all_zero, show_projection, to_image
 from ..widgets import explorer
 from .deconvnet import RECTIFY, project, record
 
@@ -42,7 +42,7 @@ def draw_projection(model: nn.Module, images: torch.Tensor, layer: str, channel:
     y, xx = divmod(int(fmap.flatten().argmax()), w)
     a = float(fmap[y, xx])
     x0, y0, x1, y1 = receptive_box(layer_geometry(model, trace.layer), y, xx, x.shape[-1])
-    fig, axes = plt.subplots(1, 3, figsize=(10.4, 3.7))
+    fig, axes = plt.subplots(1, 3, figsize=(FULL_WIDTH_INCHES, 3.4))  # a full-width cell, shown 1:1
     axes[0].imshow(to_display(x[0].cpu()))
     axes[0].set_title(names[index] if names else f"image {index}", fontsize=10)
     im = axes[1].imshow(fmap.cpu().numpy(), **map_style(fmap))
