@@ -122,6 +122,7 @@ def test_evaluate_round_trip_on_a_tiny_run(tiny_run, tmp_path, capsys):
     assert (r["row"], r["seed"], r["val"]["images"], r["train"]["images"]) == ("krizhevsky-no3467", 0, 42, 42)
     assert r["run"]["command"].startswith("python -m zfcourse train --table3-row krizhevsky-no3467")
     assert r["run"]["epochs"] == 1 and r["run"]["train_seconds_total"] > 0
+    assert (r["history"]["final_lr"], r["history"]["lr_drops"], r["history"]["epochs"]) == (0.01, 0, 1)
     assert r["parameters"] == sum(p.numel() for p in model_of(r["settings"]).parameters())
     # the final epoch's validation accuracy (the loop's centre crop, eval mode) is the evaluated centre error
     assert 1 - r["val"]["centre"]["top1"] == pytest.approx(r["history"]["final_val_acc"], abs=1.5 / 42)

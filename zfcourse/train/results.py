@@ -186,8 +186,9 @@ def _errors(probs: torch.Tensor, labels: torch.Tensor) -> dict:
 # ----------------------------------------------------------------------------------------------------------------
 
 def history_summary(history: dict, last: int = LAST) -> dict:
-    """Validation accuracy per epoch, its final value and the mean (and sd) of the last ``last`` epochs."""
-    acc = [float(a) for a in history["val_acc"]]
+    """Validation accuracy per epoch, its final value, the mean (and sd) of the last ``last`` epochs, the seconds per
+    epoch, and the learning rate at the end with how often the plateau rule lowered it."""
+    acc, lrs = [float(a) for a in history["val_acc"]], [float(v) for v in history.get("lr", [])]
     tail = acc[-last:]
     mean = sum(tail) / len(tail)
     sd = math.sqrt(sum((a - mean) ** 2 for a in tail) / (len(tail) - 1)) if len(tail) > 1 else 0.0
@@ -195,7 +196,7 @@ def history_summary(history: dict, last: int = LAST) -> dict:
             "last": len(tail), "last_mean_val_acc": mean, "last_sd_val_acc": sd,
             "best_val_acc": max(acc), "best_epoch": acc.index(max(acc)) + 1,
             "seconds_per_epoch": [round(float(s), 1) for s in history.get("seconds", [])],
-            "lr": [float(v) for v in history.get("lr", [])][-1:]}
+            "final_lr": float(lrs[-1]) if lrs else None, "lr_drops": sum(b < a for a, b in zip(lrs, lrs[1:]))}
 
 
 def evaluate_run(run_dir, out=None, train_images: int = TRAIN_SUBSET, val_images: int | None = None,
