@@ -339,6 +339,18 @@ def test_a_stand_in_says_how_long_it_takes_before_it_starts_and_is_named_when_re
     assert capsys.readouterr().out.startswith(f"zfcourse: using the stand-in course model trained earlier into {out}")
 
 
+def test_the_estimate_of_a_table3_row_times_that_rows_model(monkeypatch):
+    import zfcourse.models.ablation as ablation
+    from zfcourse.train.cli import TABLE3
+    from zfcourse.train.runs import estimate_seconds
+    built = []
+    real = ablation.ablated
+    monkeypatch.setattr(ablation, "ablated", lambda **kw: built.append(kw) or real(**kw))
+    tiny = ["--epochs", "1", "--train-size", "24", "--val-size", "12", "--batch-size", "4", "--quiet"]
+    seconds, _ = estimate_seconds(tiny + ["--table3-row", "krizhevsky-no3467"], "cpu", probe_steps=1)
+    assert seconds > 0 and built == [TABLE3["krizhevsky-no3467"].kwargs]
+
+
 @pytest.mark.parametrize("content, pattern", [(b"text, not weights", r"is not a readable checkpoint"),
                                               (None, r"tensor 'features.0.weight' holds 2 non-finite")])
 def test_pretrained_weights_from_a_bad_file_name_the_argument_and_the_file(tmp_path, content, pattern):

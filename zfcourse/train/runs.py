@@ -91,13 +91,20 @@ def estimate_seconds(cli_args: list[str], device=None, probe_steps: int = 2) -> 
 
     from ..data import NUM_CLASSES, WorldDataset
     from ..environment import choose_device
-    from .cli import EMBEDDED_CROP, build_model, parser
+    from ..models.ablation import ablated
+    from .cli import EMBEDDED_CROP, TABLE3, build_model, parser
 
     args = parser().parse_args(["--out", "unused"] + list(cli_args))
     if args.input_size is None:
         args.input_size = EMBEDDED_CROP
     dev = torch.device(device) if device is not None else choose_device(args.device)
-    model = build_model(args.arch, NUM_CLASSES, args.width, args.input_size, args.fc_units).to(dev).train()
+    if args.table3_row is not None:  # the row fixes the model (and its input side)
+        row = TABLE3[args.table3_row].kwargs
+        args.input_size = row["input_size"]
+        model = ablated(**row)
+    else:
+        model = build_model(args.arch, NUM_CLASSES, args.width, args.input_size, args.fc_units)
+    model = model.to(dev).train()
     opt = torch.optim.SGD(model.parameters(), lr=1e-3)
     x = torch.randn(args.batch_size, 3, args.input_size, args.input_size, device=dev)
     y = torch.randint(0, NUM_CLASSES, (args.batch_size,), device=dev)
