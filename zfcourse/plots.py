@@ -152,6 +152,15 @@ def note_if_all_zero(ax, values, text: str = "all zero\n(off everywhere\non this
     return False
 
 
+def _short(x: float) -> str:
+    """A positive number in at most five characters: 1.4k, 380, 36, 5.7, 0.053."""
+    if x >= 999.5:
+        return f"{x / 1000:.2g}k" if x < 99500 else f"{x:.0e}".replace("e+0", "e")
+    if x >= 9.5:
+        return f"{x:.0f}"
+    return f"{x:.2g}" if x >= 0.01 else f"{x:.0e}".replace("e-0", "e-")
+
+
 def feature_map_grid(maps: torch.Tensor, channels=None, ncols: int = 8, title: str | None = None,
                      size: float | None = None):
     """Draw the 2-D maps ``maps[c]`` (maps: (C, H, W)) for ``channels`` (default: the first ncols·2) in a grid.
@@ -178,7 +187,7 @@ def feature_map_grid(maps: torch.Tensor, channels=None, ncols: int = 8, title: s
     for ax, c in zip(axes.flat, channels):
         style = map_style(maps[c])
         ax.imshow(maps[c].detach().cpu().numpy(), **style)
-        scale = f"±{style['vmax']:.2g}" if style["vmin"] < 0 else f"0–{style['vmax']:.2g}"
+        scale = ("±" if style["vmin"] < 0 else "0–") + _short(style["vmax"])
         ax.set_title(f"#{c} {scale}", fontsize=MIN_FONT)
         note_if_all_zero(ax, maps[c], "all 0")
     if title:
