@@ -6,6 +6,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
 from ..models.summary import input_size_of
+from ..plots import MIN_FONT
 from .figure import AXIS, _tile, layer_label
 from .measure import IDENTITY, KINDS, measure_invariance, paper_grid
 
@@ -25,7 +26,7 @@ def draw_transformed(model, canvas, kind: str, amount: float, target: int, class
     values = [float(c.relative[n][0]) for n in c.layers]
     axes[1].bar(names, values, color="tab:purple")
     axes[1].set_ylabel("‖φ(Tx) − φ(x)‖ / ‖φ(x)‖", fontsize=10)
-    axes[1].tick_params(labelsize=9)
+    axes[1].tick_params(labelsize=MIN_FONT)
     axes[1].set_ylim(0, max(1.0, max(values) * 1.1))
     for k, v in enumerate(values):
         axes[1].text(k, v, f"{v:.2f}", ha="center", va="bottom", fontsize=10)

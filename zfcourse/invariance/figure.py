@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from ..plots import to_image
+from ..plots import FULL_WIDTH_INCHES, MIN_FONT, to_image
 from .measure import KINDS
 
 AXIS = {"translation": "vertical shift (pixels)", "scale": "scale (ratio)",
@@ -72,7 +72,7 @@ def plot_figure_5(curves: dict, layers=None, relative: bool = True, examples: in
         layers: the two layers of columns (b) and (c) (default the first and last layer measured: relu1, relu7).
         relative: plot r = d/‖φ(x)‖ (the paper's "relative to the untransformed feature") rather than raw d.
         examples: how many amounts column (a) shows per image (0: no column (a)).
-        figsize: default 10.4 inches wide (the book's full-width column at 100 dpi), 2.6 per row.
+        figsize: default :data:`~zfcourse.plots.FULL_WIDTH_INCHES` wide (a full-width cell, shown 1:1), 2.6 per row.
         to_display: (3, S, S) input-space tensor → (S, S, 3) picture, for curves measured on float canvases.
 
     Returns the figure.
@@ -83,7 +83,7 @@ def plot_figure_5(curves: dict, layers=None, relative: bool = True, examples: in
     first = curves[kinds[0]][0]
     layers = _pick_layers(first.layers, layers)
     lead = 1 if examples else 0
-    figsize = (10.4, 2.6 * len(kinds) + 0.7) if figsize is None else figsize
+    figsize = (FULL_WIDTH_INCHES, 2.6 * len(kinds) + 0.7) if figsize is None else figsize
     fig, axes = plt.subplots(len(kinds), lead + 1 + len(layers), figsize=figsize, squeeze=False,
                              gridspec_kw={"width_ratios": [0.8] * lead + [1] * (1 + len(layers))})
     colours = plt.cm.tab10(np.arange(10))
@@ -112,7 +112,7 @@ def plot_figure_5(curves: dict, layers=None, relative: bool = True, examples: in
         ax.set_ylabel("probability", fontsize=10)
         for ax in plots:
             ax.set_xlabel(AXIS[kind], fontsize=10)
-            ax.tick_params(labelsize=9)
+            ax.tick_params(labelsize=MIN_FONT)
             ax.grid(alpha=0.3)
             if kind == "rotation":
                 ax.set_xticks(np.arange(0, 361, 90))
@@ -133,7 +133,7 @@ def plot_population(groups: dict, layers=None, relative: bool = True, title: str
         groups: {kind: [PopulationCurves, one per group]}.
         layers: layers to show (default the first and last measured).
         relative: plot relative distances r = d/‖φ(x)‖ (default) or raw d.
-        figsize: default at most 10.4 inches wide (the book's full-width column at 100 dpi), 2.5 per row.
+        figsize: default at most :data:`~zfcourse.plots.FULL_WIDTH_INCHES` wide (a full-width cell), 2.5 per row.
 
     Returns the figure.
     """
@@ -144,7 +144,7 @@ def plot_population(groups: dict, layers=None, relative: bool = True, title: str
     layers = _pick_layers(list(first.relative), layers)
     with_p = first.p_true is not None
     ncols = len(layers) + with_p
-    figsize = (min(10.4, 2.6 * ncols + 0.4), 2.5 * len(kinds) + 0.7) if figsize is None else figsize
+    figsize = (min(FULL_WIDTH_INCHES, 2.6 * ncols + 0.4), 2.5 * len(kinds) + 0.7) if figsize is None else figsize
     fig, axes = plt.subplots(len(kinds), ncols, figsize=figsize, squeeze=False)
     colours = plt.cm.tab10(np.arange(10))
     for row, kind in zip(axes, kinds):
@@ -164,7 +164,7 @@ def plot_population(groups: dict, layers=None, relative: bool = True, title: str
             row[-1].set_title("p(true class)", fontsize=10)
         for ax in row:
             ax.set_xlabel(AXIS[kind], fontsize=10)
-            ax.tick_params(labelsize=9)
+            ax.tick_params(labelsize=MIN_FONT)
             ax.grid(alpha=0.3)
             if kind == "rotation":
                 ax.set_xticks(np.arange(0, 361, 90))
