@@ -62,7 +62,8 @@ HARMLESS_CONSOLE = ("Got invalid theme mode: . Resetting to auto.",)
 # A chapter is added here once its figures have their captions and alt text (MyST-NB cell metadata).
 FIGURE_TEXT_REQUIRED = {"book/01_convnet.html", "book/02_deconvnet.html", "book/03_training.html",
                         "book/04_feature_visualization.html", "book/05_invariance.html", "book/06_architecture.html",
-                        "book/07_occlusion.html", "book/08_correspondence.html", "book/11_discussion.html"}
+                        "book/07_occlusion.html", "book/08_correspondence.html", "book/09_imagenet_results.html",
+                        "book/10_generalization.html", "book/11_discussion.html"}
 # The paper's figures whose labels must stay legible in the book: page -> the paper's figure. The book's figures of it
 # are the images in a section whose heading names it ("Fig. 7, re-made") or whose caption cites it ("the paper's
 # Fig. 7"); a page where none is found fails.
