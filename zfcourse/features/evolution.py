@@ -29,7 +29,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..deconv import path, project_many
-from ..plots import mosaic
+from ..plots import MIN_FONT, mosaic
 from ..train import load_checkpoint
 from .figure2 import stretch_projection
 from .topk import images_at, top_k_layers
@@ -263,7 +263,7 @@ def plot_convergence(epochs, series: dict[str, list[float]], ylabel: str, ax=Non
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=MIN_FONT)
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=MIN_FONT)
     return ax
