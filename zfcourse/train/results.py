@@ -48,10 +48,10 @@ FORMAT = 1
 TRAIN_SUBSET = 4_200                # training renders 0..4199 (100 per class) for Table 3's train error
 CENTRE = 4                          # index of the centre crop among the ten (zfcourse.data.ten_crop_boxes order)
 LAST = 5                            # epochs averaged at the end of a run
-# Table 3's schedule: the shipped base rows' recipe with the learning rate held at 10⁻² throughout. The base rows ran with
-# --patience 4, but the plateau rule never fired in either, so their runs are this schedule; a row that sits at chance
-# longer (removed layers 3,4,6,7) had its rate cut to 10⁻⁶ by that rule before it could leave the plateau, so every
-# other row runs with a patience the 40 epochs cannot reach.
+# Table 3's schedule: the shipped base rows' recipe with the learning rate held at 10⁻² throughout. The base
+# rows ran with --patience 4, but the plateau rule never fired in either, so their runs are this schedule; a row
+# that sits at chance longer (removed layers 3,4,6,7) had its rate cut to 10⁻⁶ by that rule before it could leave
+# the plateau, so every other row runs with a patience the 40 epochs cannot reach.
 RECIPE = ["--epochs", "40", "--train-size", "42000", "--val-size", "4200", "--patience", "1000"]
 
 
