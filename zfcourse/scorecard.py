@@ -24,7 +24,6 @@ from __future__ import annotations
 import html
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,21 +94,6 @@ def _writes(cfg) -> bool:
     return (getattr(cfg, "mode", None) == "full" and getattr(cfg, "source", None) == "embedded" and in_clone())
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; a record is an ordinary file of the data folder
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _plain(x):
     """numbers → JSON-safe plain Python (numpy/torch scalars to float/int, NaN refused)."""
     import math
@@ -157,7 +141,10 @@ def record(claim: str, cfg, measured: str, verdict: str, why: str, numbers: dict
            "why": why.strip(), "numbers": _plain(numbers or {})}
     if path is not None or _writes(cfg):
         target = Path(path) if path is not None else results_dir() / f"{claim}.json"
-        _write_atomic(target, json.dumps(rec, indent=1, ensure_ascii=False) + "\n")
+        from .train import write_json  # atomic: temporary file, fsync, os.replace
+
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_json(rec, target)
     return rec
 
 
