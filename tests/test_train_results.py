@@ -9,8 +9,9 @@ import torch
 
 from zfcourse.__main__ import main as cli
 from zfcourse.data import WorldDataset
-from zfcourse.train import (crop_softmax, ensemble_errors, evaluate_run, load_result, load_results, load_softmax,
-                            paired_difference, result_name, row_of, seed_spread, table2, table3, train_command)
+from zfcourse.train import (TABLE3_CHECKS, claim_verdict, compare_rows, crop_softmax, ensemble_errors, ensemble_gain,
+                            evaluate_run, load_result, load_results, load_softmax, paired_difference, result_name,
+                            row_numbers, row_of, seed_spread, seed_spreads, table2, table3, train_command)
 from zfcourse.train.results import model_of, write_json
 from zfcourse.transfer import average_softmax, ensemble_softmax, ten_crop_softmax, top_k_error
 
@@ -181,3 +182,78 @@ def test_rows_names_and_commands():
     assert result_name("zf") == "zf" and result_name("zf", 2) == "zf-seed2"
     cmd = train_command("krizhevsky-no34", seed=1)
     assert "--table3-row krizhevsky-no34 --seed 1" in cmd and "--epochs 40" in cmd
+
+
+def _answers(folder, name, labels, wrong, classes=5, confidence=1.0):
+    """A result whose centre-crop answer is wrong exactly on the images where ``wrong`` is True: probability
+    ``confidence`` on the answer (label + 1 where wrong), the rest on the true class."""
+    p = torch.zeros(len(labels), classes)
+    answer = torch.where(torch.as_tensor(wrong), (labels + 1) % classes, labels)
+    p[torch.arange(len(labels)), labels] += 1 - confidence
+    p[torch.arange(len(labels)), answer] += confidence
+    return _fake_result(folder, name, p, p, labels)
+
+
+def test_compare_rows_against_a_hand_worked_seed_spread(tmp_path):
+    labels = torch.arange(20) % 5
+    a = _answers(tmp_path, "zf-fc-half", labels, torch.arange(20) < 10)      # 10 of 20 wrong
+    b = _answers(tmp_path, "zf", labels, torch.arange(20) < 4)               # 4 of 20 wrong, among a's
+    results = {"zf-fc-half": a, "zf": b}
+    e = torch.tensor([1.0] * 6 + [0.0] * 14)                                 # [a wrong] − [b wrong]
+    d, se = 0.3, float(e.std() / 20 ** 0.5)
+    tight, loose = {"zf": 0.05}, {"zf": 0.2}    # noise 2·√(2·0.05²) = 0.141 < 0.3 < 2·√(2·0.2²) = 0.566
+    for spread, expect, status in ((tight, ">", "agrees"), (tight, "<", "differs"), (tight, "=", "differs"),
+                                   (loose, ">", "within the seed spread"), (loose, "<", "within the seed spread"),
+                                   (loose, "=", "agrees"), ({"zf": None}, ">", "no seed spread yet")):
+        got = compare_rows(results, spread, "zf-fc-half", "zf", expect)
+        assert got.status == status, (spread, expect)
+        assert got.difference == pytest.approx(d) and got.sampling_error == pytest.approx(se)
+    # b worse than a: the mirror image
+    assert compare_rows(results, tight, "zf", "zf-fc-half", "<").status == "agrees"
+    assert compare_rows(results, tight, "zf-fc-half", "zf", ">").points() == f"+30.0 points ± {100 * se:.1f}"
+    waiting = compare_rows(results, tight, "zf-wide345", "zf", "<")
+    assert waiting == ("waiting for zf-wide345", None, None) and waiting.points() == "—"
+    assert compare_rows(results, tight, "zf-wide345-fc-double", "zf-wide345", ">").status == \
+        "waiting for zf-wide345-fc-double, zf-wide345"
+    with pytest.raises(ValueError, match="expect"):
+        compare_rows(results, tight, "zf-fc-half", "zf", "better")
+    with pytest.raises(ValueError, match="spread"):
+        compare_rows(results, {"krizhevsky": 0.1}, "zf-fc-half", "zf", ">")
+
+
+def test_seed_spreads_and_the_ensemble_gain_of_three_seeds(tmp_path):
+    labels = torch.arange(6)
+    thirds = torch.arange(6) // 2
+    # seed k is wrong (0.6 on label + 1) on its own third of the images and sure elsewhere: each single network
+    # is wrong on 1/3, their average on none (the true class gets (0.4 + 1 + 1)/3, the wrong one 0.2)
+    results = {result_name("zf", k): _answers(tmp_path, result_name("zf", k), labels, thirds == k, classes=6,
+                                              confidence=0.6) for k in range(3)}
+    assert [r["val"]["centre"]["top1"] for r in results.values()] == pytest.approx([1 / 3] * 3)
+    assert ensemble_errors(list(results.values()))["centre"]["top1"] == 0
+    spread = seed_spreads(results)
+    assert spread == {"krizhevsky": None, "zf": pytest.approx(0.0)}
+    gain = ensemble_gain(results, spread, "zf")
+    assert gain.status == "agrees" and gain.difference == pytest.approx(-1 / 3) and gain.sampling_error is None
+    assert ensemble_gain(results, {"zf": 0.5}, "zf").status == "within the seed spread"   # 2·0.5/√3 = 0.58 > 1/3
+    assert ensemble_gain(results, spread, "krizhevsky").status == \
+        "waiting for krizhevsky, krizhevsky-seed1, krizhevsky-seed2"
+    two = {k: v for k, v in results.items() if k != "zf-seed2"}
+    assert ensemble_gain(two, seed_spreads(two), "zf").status == "waiting for zf-seed2"
+    kept = row_numbers(results)["zf"]
+    assert kept == {"train_top1": 0.5, "val": results["zf"]["val"], "last5_val_top1": 0.75}
+
+
+def test_claim_verdict_and_the_paper_conclusions():
+    assert claim_verdict(["agrees", "agrees"]).verdict == "agrees"
+    assert claim_verdict(["differs"]).verdict == "differs"
+    assert claim_verdict(["agrees", "differs"]).verdict == "partly"
+    assert claim_verdict(["agrees", "within the seed spread"]).verdict == "partly"
+    v = claim_verdict(["waiting for a, b", "no seed spread yet", "waiting for c", "waiting for c"])
+    assert v.verdict == "not measured"
+    assert v.open_parts == ["no seed spread yet", "waiting for a, b", "waiting for c"]
+    assert v.counts == {"no seed spread yet": 1, "waiting": 3}
+    with pytest.raises(ValueError, match="statuses"):
+        claim_verdict([])
+    from zfcourse.train.cli import TABLE3
+    assert len(TABLE3_CHECKS) == 8 and {c.expect for c in TABLE3_CHECKS} == {">", "<", "="}
+    assert all(c.a in TABLE3 and c.b in TABLE3 and c.a != c.b for c in TABLE3_CHECKS)

@@ -24,9 +24,10 @@ from .snapshots import list_snapshots, load_snapshot, save_snapshot
 from .tencrop import ten_crop_accuracy
 from .figures import dominance, plot_filter_rms, plot_filters, plot_history
 from .runs import final_conv, load_history, noclip_run
-from .results import (HTMLTable, crop_softmax, ensemble_errors, evaluate_run, load_result, load_results,
-                      load_run_model, load_softmax, paired_difference, result_name, row_of, seed_spread, table2,
-                      table3, train_and_evaluate, train_command)
+from .results import (TABLE3_CHECKS, Check, Comparison, HTMLTable, Verdict, claim_verdict, compare_rows,
+                      crop_softmax, ensemble_errors, ensemble_gain, evaluate_run, load_result, load_results,
+                      load_run_model, load_softmax, paired_difference, result_name, row_numbers, row_of, seed_runs,
+                      seed_spread, seed_spreads, table2, table3, train_and_evaluate, train_command)
 
 __all__ = ["TrainConfig", "train", "scaled_init_", "evaluate", "clip_filter_rms_", "filter_rms", "filter_rms_by_layer",
            "conv_layers", "PAPER_RADIUS", "plateau_annealer", "snapshot_epochs", "FIG4_EPOCHS", "PAPER_EPOCHS",
@@ -36,4 +37,5 @@ __all__ = ["TrainConfig", "train", "scaled_init_", "evaluate", "clip_filter_rms_
            "plot_filter_rms", "plot_filters", "plot_history", "final_conv", "load_history", "noclip_run",
            "evaluate_run", "load_result", "load_results", "load_softmax", "ensemble_errors", "seed_spread",
            "crop_softmax", "load_run_model", "result_name", "row_of", "train_command", "train_and_evaluate",
-           "HTMLTable", "paired_difference", "table2", "table3"]
+           "HTMLTable", "paired_difference", "table2", "table3", "TABLE3_CHECKS", "Check", "Comparison", "compare_rows",
+           "ensemble_gain", "claim_verdict", "Verdict", "row_numbers", "seed_runs", "seed_spreads"]

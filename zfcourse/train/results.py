@@ -23,6 +23,10 @@ What is measured, with f the trained model in eval mode (dropout off) and softma
 * **ensembles** (Table 2's "5 convnets"): :func:`ensemble_errors` averages the cached softmaxes of several results,
   p = (1/M) Σ_m p_m, exactly as :func:`zfcourse.transfer.ensemble_softmax` does with the models.
 
+What the tables support is decided against the spread over seeds: :func:`compare_rows` checks one of §5.1's
+conclusions (:data:`TABLE3_CHECKS`) as a difference of two rows, :func:`ensemble_gain` Table 2's gain from averaging
+seeds, :func:`claim_verdict` turns the statuses of a claim's checks into the scorecard's verdict.
+
 Command line: ``python -m zfcourse evaluate RUN_DIR --out data/table3/<name>.json`` (``--help`` for the options).
 """
 from __future__ import annotations
@@ -34,6 +38,7 @@ import os
 import platform
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -470,6 +475,169 @@ def train_and_evaluate(row: str, out_dir, seed: int = 0, epochs: int = 1, train_
               "--overwrite"]
              + ([] if progress else ["--quiet"]))
     return evaluate_run(out_dir, out_dir / "result.json", train_images=train_images, progress=progress)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# What the tables support: differences between rows against the seed spread
+# ----------------------------------------------------------------------------------------------------------------
+
+class Check(NamedTuple):
+    """One of the paper's conclusions from Table 3 as a comparison of two rows (result names): the paper's
+    error(a) − error(b) is ``">"`` positive (a worse), ``"<"`` negative (a better) or ``"="`` about zero."""
+
+    claim: str
+    a: str
+    b: str
+    expect: str
+
+
+# §5.1's conclusions from Table 3, each as two rows and the sign the paper's numbers give their difference: "having a
+# minimum depth ... rather than any individual section, is vital" (removing layers 3,4,6,7 is much worse than removing
+# either pair), the size of the fully connected layers "makes little difference", widening conv3-5 "gives a useful
+# gain", and widening them and the fully connected layers together over-fits.
+TABLE3_CHECKS = (
+    Check("depth: removing 3,4,6,7 is worse than 3,4", "krizhevsky-no3467", "krizhevsky-no34", ">"),
+    Check("depth: removing 3,4,6,7 is worse than 6,7", "krizhevsky-no3467", "krizhevsky-no67", ">"),
+    Check("fc width matters little: Krizhevsky, 2048 units", "krizhevsky-fc-half", "krizhevsky", "="),
+    Check("fc width matters little: Krizhevsky, 8192 units", "krizhevsky-fc-double", "krizhevsky", "="),
+    Check("fc width matters little: ZF, 2048 units", "zf-fc-half", "zf", "="),
+    Check("fc width matters little: ZF, 8192 units", "zf-fc-double", "zf", "="),
+    Check("wider conv3-5 help", "zf-wide345", "zf", "<"),
+    Check("widening conv3-5 and fc over-fits", "zf-wide345-fc-double", "zf-wide345", ">"),
+)
+BASE_ROWS = ("krizhevsky", "zf")    # every row of Table 3 is a variant of one of these (its name's first word)
+SEEDS = 3                           # seeds 0, 1, 2 of each base row
+
+
+class Comparison(NamedTuple):
+    """The outcome of a check: ``status`` (``"agrees"``, ``"differs"``, ``"within the seed spread"``, ``"no seed
+    spread yet"`` or ``"waiting for <result names>"``), the measured ``difference`` of val top-1 error (a fraction;
+    None while waiting) and its ``sampling_error`` on these images (None while waiting, or where none applies)."""
+
+    status: str
+    difference: float | None
+    sampling_error: float | None
+
+    def points(self) -> str:
+        """The difference and its sampling error in points of error, e.g. ``"+1.0 points ± 0.8"`` (``"—"`` if
+        none)."""
+        return "—" if self.difference is None else \
+            f"{100 * self.difference:+.1f} points ± {100 * self.sampling_error:.1f}"
+
+
+def seed_runs(results: dict[str, dict], base: str, seeds: int = SEEDS) -> list[dict]:
+    """The results of ``base``'s seeds 0 … seeds−1 that exist (:func:`result_name`), in seed order."""
+    names = [result_name(base, k) for k in range(seeds)]
+    return [results[n] for n in names if n in results]
+
+
+def seed_spreads(results: dict[str, dict], bases=BASE_ROWS, seeds: int = SEEDS) -> dict[str, float | None]:
+    """{base row: :func:`seed_spread` of its seeds' val top-1 error (centre crop)}: s, the sample standard deviation
+    over seeds, None with fewer than two seeds."""
+    return {base: seed_spread(seed_runs(results, base, seeds)) for base in bases}
+
+
+def _waiting(results: dict, names) -> str | None:
+    missing = [n for n in names if n not in results]
+    return "waiting for " + ", ".join(missing) if missing else None
+
+
+def compare_rows(results: dict[str, dict], spread: dict[str, float | None], a: str, b: str,
+                 expect: str) -> Comparison:
+    """Check one conclusion of Table 3 (§5.1): does error(a) − error(b) have the sign the paper found, beyond what the
+    choice of seed alone does?
+
+    With d the difference of val top-1 error (centre crop) of the two results and se its sampling error
+    (:func:`paired_difference`), and s_a, s_b the seed spreads of the rows' base models (``spread``, keyed by the
+    first word of a row's name, from :func:`seed_spreads`), the noise a difference of two single runs has from the
+    seed alone is taken as twice its standard deviation, n = 2·√(s_a² + s_b²). Then
+
+    * ``expect=">"`` (a worse): *agrees* if d > n, *differs* if d < −n, else *within the seed spread*;
+    * ``expect="<"`` (a better): *agrees* if d < −n, *differs* if d > n, else *within the seed spread*;
+    * ``expect="="`` (about equal): *agrees* if |d| ≤ n, else *differs*.
+
+    Without a spread for either base (fewer than two seeds) the status is *no seed spread yet*, however large d is:
+    se says how well these images pin the difference down for these two trained networks, not how far another seed
+    would move it. A row without a result gives *waiting for <names>*.
+    """
+    if expect not in (">", "<", "="):
+        raise ValueError(f"expect: expected '>', '<' or '=', got {expect!r}")
+    waiting = _waiting(results, (a, b))
+    if waiting:
+        return Comparison(waiting, None, None)
+    d, se = paired_difference(results[a], results[b])
+    bases = [r.split("-")[0] for r in (a, b)]
+    for base in bases:
+        if base not in spread:
+            raise ValueError(f"spread: expected a seed spread (or None) for the base row {base!r}, "
+                             f"got keys {sorted(spread)}")
+    s = [spread[base] for base in bases]
+    if None in s:
+        return Comparison("no seed spread yet", d, se)
+    noise = 2 * math.sqrt(s[0] ** 2 + s[1] ** 2)
+    if expect == "=":
+        return Comparison("agrees" if abs(d) <= noise else "differs", d, se)
+    beyond = d > noise if expect == ">" else d < -noise
+    against = d < -noise if expect == ">" else d > noise
+    return Comparison("agrees" if beyond else "differs" if against else "within the seed spread", d, se)
+
+
+def ensemble_gain(results: dict[str, dict], spread: dict[str, float | None], base: str,
+                  seeds: int = SEEDS) -> Comparison:
+    """Table 2's claim that averaging several networks lowers the error (§5.1), for the seeds of one base row.
+
+    With e_ens the val top-1 error (centre crop) of the average of the softmaxes of ``base``'s ``seeds`` runs
+    (:func:`ensemble_errors`), ē the mean of their single errors and s their seed spread (``spread[base]``), the
+    difference d = e_ens − ē is compared with twice the standard deviation of a mean of that many runs,
+    n = 2·s/√seeds: *agrees* if d < −n, *differs* if d > n, else *within the seed spread*. ``sampling_error`` is
+    None. While a seed is missing: *waiting for <names>*.
+    """
+    names = [result_name(base, k) for k in range(seeds)]
+    waiting = _waiting(results, names)
+    if waiting:
+        return Comparison(waiting, None, None)
+    members = [results[n] for n in names]
+    single = sum(m["val"]["centre"]["top1"] for m in members) / seeds
+    d = ensemble_errors(members)["centre"]["top1"] - single
+    if spread.get(base) is None:
+        return Comparison("no seed spread yet", d, None)
+    noise = 2 * spread[base] / seeds ** 0.5
+    return Comparison("agrees" if d < -noise else "differs" if d > noise else "within the seed spread", d, None)
+
+
+class Verdict(NamedTuple):
+    """A claim's verdict from the statuses of its parts (:func:`claim_verdict`)."""
+
+    verdict: str
+    open_parts: list[str]     # the distinct statuses that decided nothing, sorted
+    counts: dict[str, int]    # how many parts have each kind of status ("waiting for a, b" counts as "waiting")
+
+
+def claim_verdict(statuses) -> Verdict:
+    """The scorecard's verdict on a claim from the statuses of its checks (:func:`compare_rows`,
+    :func:`ensemble_gain`): *agrees* when every part was decided (agrees or differs) and all agree; *differs* when
+    every part was decided and all differ; *partly* when some were decided and they disagree or some are still open;
+    *not measured* when none was decided."""
+    statuses = list(statuses)
+    if not statuses or not all(isinstance(s, str) for s in statuses):
+        raise ValueError(f"statuses: expected a non-empty list of status strings, got {statuses!r}")
+    decided = [s for s in statuses if s in ("agrees", "differs")]
+    if not decided:
+        verdict = "not measured"
+    elif len(decided) == len(statuses) and len(set(decided)) == 1:
+        verdict = decided[0]
+    else:
+        verdict = "partly"
+    kinds = [s.split(" for ")[0] for s in statuses]
+    return Verdict(verdict, sorted({s for s in statuses if s not in ("agrees", "differs")}),
+                   {k: kinds.count(k) for k in sorted(set(kinds))})
+
+
+def row_numbers(results: dict[str, dict]) -> dict[str, dict]:
+    """What the scorecard keeps of each result: train top-1 error, the val errors, and the mean val top-1 error of
+    the run's last five epochs."""
+    return {n: {"train_top1": r["train"]["top1"], "val": r["val"],
+                "last5_val_top1": 1 - r["history"]["last_mean_val_acc"]} for n, r in results.items()}
 
 
 class HTMLTable:
