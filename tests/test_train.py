@@ -172,3 +172,56 @@ def test_a_diverging_run_stops_before_saving_nan(tmp_path):
     with pytest.raises(FloatingPointError, match="^lr: the training loss became nan in epoch 1"):
         train(model, data, None, tmp_path, _cfg(epochs=1, clip_radius=None), device="cpu")
     assert not (tmp_path / "checkpoint.pt").exists() and not (tmp_path / "model.pt").exists()
+
+
+def test_warmup_raises_the_lr_linearly_then_holds_it_and_resumes_exactly(tmp_path, monkeypatch):
+    data, val = NoisyFlips(), NoisyFlips(B, seed=1)  # 3 updates per epoch
+    model = _model()
+    opt_lrs = []
+
+    class Spy(torch.optim.SGD):  # records the lr each update uses
+        def step(self, *a, **kw):
+            opt_lrs.append(self.param_groups[0]["lr"])
+            return super().step(*a, **kw)
+
+    monkeypatch.setattr(torch.optim, "SGD", Spy)
+    history = train(model, data, val, tmp_path / "w", _cfg(warmup_steps=4, lr=0.01), device="cpu")
+    monkeypatch.undo()
+    assert opt_lrs == pytest.approx([0.0025, 0.005, 0.0075, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01])
+    assert history["lr"] == [0.01, 0.01, 0.01]  # the epoch's lr, as the annealer sees it
+    ckpt = torch.load(tmp_path / "w" / "checkpoint.pt", weights_only=False)
+    assert ckpt["optimizer"]["param_groups"][0]["lr"] == 0.01 and ckpt["config"]["warmup_steps"] == 4
+
+    def interrupt(epoch, step):
+        if (epoch, step) == (2, 1):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):  # cut inside the warm-up: the resumed run redoes epoch 2's warm-up
+        train(_model(), data, val, tmp_path / "cut", _cfg(warmup_steps=4), device="cpu", on_step=interrupt)
+    resumed = _model(seed=5)
+    train(resumed, data, val, tmp_path / "cut", _cfg(warmup_steps=4), resume=True, device="cpu")
+    for (name, a), b in zip(model.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), name
+    with pytest.raises(ValueError, match="^warmup_steps"):
+        _cfg(warmup_steps=-1)
+    with pytest.raises(ValueError, match="^config: .*warmup_steps=4"):
+        train(_model(), data, val, tmp_path / "cut", _cfg(epochs=4, warmup_steps=0), resume=True, device="cpu")
+
+
+def test_live_units_names_a_dead_layer_and_the_history_records_them(tmp_path):
+    from zfcourse.train import live_units
+
+    model = _model()
+    history = train(model, NoisyFlips(), NoisyFlips(B, seed=1), tmp_path, _cfg(epochs=1), device="cpu")
+    assert set(history["live_units"]) == ({f"features.relu{i}" for i in range(1, 6)}
+                                            | {"classifier.relu6", "classifier.relu7"})
+    assert all(0 < v[0] <= 1 for v in history["live_units"].values())
+    with torch.no_grad():  # every conv5 unit off for every input: a dead layer
+        model.features.conv5.bias.fill_(-1e9)
+    with live_units(model) as alive:
+        evaluate(model, NoisyFlips(B, seed=2))
+    shares = alive.fractions()
+    assert shares["features.relu5"] == 0.0 and shares["features.relu4"] > 0
+    grads = torch.autograd.grad(model(NoisyFlips(B, seed=2).x[:4]).sum(), model.features.conv4.weight,
+                                allow_unused=True)[0]
+    assert grads is None or torch.count_nonzero(grads) == 0  # nothing reaches below a dead layer

@@ -18,7 +18,7 @@ snapshots, resumable checkpoints and data-parallel runs. Command line: ``python 
 from .checkpoint import CheckpointError, check_finite, load_checkpoint, save_atomic, verify_file, write_manifest
 from .clipping import PAPER_RADIUS, clip_filter_rms_, conv_layers, filter_rms, filter_rms_by_layer
 from .init import scaled_init_
-from .loop import TrainConfig, epoch_batches, evaluate, newest_checkpoint, train, write_json
+from .loop import TrainConfig, epoch_batches, evaluate, live_units, newest_checkpoint, train, write_json
 from .schedule import FIG4_EPOCHS, PAPER_EPOCHS, plateau_annealer, snapshot_epochs
 from .snapshots import list_snapshots, load_snapshot, save_snapshot
 from .tencrop import ten_crop_accuracy
@@ -31,7 +31,7 @@ from .results import (TABLE3_CHECKS, Check, Comparison, HTMLTable, Verdict, clai
 
 __all__ = ["TrainConfig", "train", "scaled_init_", "evaluate", "clip_filter_rms_", "filter_rms", "filter_rms_by_layer",
            "conv_layers", "PAPER_RADIUS", "plateau_annealer", "snapshot_epochs", "FIG4_EPOCHS", "PAPER_EPOCHS",
-           "epoch_batches", "save_atomic",
+           "epoch_batches", "save_atomic", "live_units",
            "load_checkpoint", "CheckpointError", "check_finite", "verify_file", "write_manifest", "newest_checkpoint",
            "write_json", "save_snapshot", "load_snapshot", "list_snapshots", "ten_crop_accuracy", "dominance",
            "plot_filter_rms", "plot_filters", "plot_history", "final_conv", "load_history", "noclip_run",

@@ -41,7 +41,7 @@ EMBEDDED_CROP = WORLD_CROP  # the embedded world's crops (its renders are 192×1
 # The options that fix what a run computes (data, model, schedule): --resume must repeat them.
 SETTINGS = ("arch", "width", "fc_units", "input_size", "init", "train_size", "val_size", "world_seed", "palette",
             "seed", "batch_size", "lr", "momentum", "clip_radius", "no_clip", "patience", "table3_row",
-            "inject_heldout")
+            "inject_heldout", "warmup_steps")
 # Table 3's rows (§5.1) at the course model's scale: width 0.25, fc 512 before the row's change, the world's crop side.
 TABLE3 = {r.name: r for r in table3_configs(COURSE_WIDTH, COURSE_FC_UNITS, EMBEDDED_CROP, NUM_CLASSES)}
 ROW_FIXES = ("arch", "width", "fc_units", "input_size")  # the options a --table3-row sets itself
@@ -87,6 +87,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--clip-radius", type=float, default=PAPER_RADIUS, help="feature scale clipping radius (§3: 0.1)")
     p.add_argument("--no-clip", action="store_true", help="turn feature scale clipping off (Fig. 6a's comparison)")
     p.add_argument("--patience", type=int, default=4, help="epochs without a better val error before lr ×0.1")
+    p.add_argument("--warmup-steps", type=int, default=0, metavar="N",
+                   help="raise the lr linearly over the first N updates (not in the paper; 0: none)")
     p.add_argument("--seed", type=int, default=0, help="seeds the model init, data order, crops and dropout")
     p.add_argument("--world-seed", type=int, default=0, help="seed of the embedded world's images")
     p.add_argument("--palette", choices=PALETTES, default="shared",
@@ -240,6 +242,7 @@ def main(argv=None) -> dict:
         raise ValueError(f"--inject-heldout: expected a number of held-out renders >= 0, got {args.inject_heldout}")
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, momentum=args.momentum,
                          clip_radius=None if args.no_clip else args.clip_radius, anneal_patience=args.patience,
+                         warmup_steps=args.warmup_steps,
                          seed=args.seed, num_workers=args.workers, bf16=not args.no_bf16,
                          channels_last=not args.no_channels_last, progress=not args.quiet)
     out = Path(args.out)
