@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from zfcourse.transfer import find_overlaps, normalised_correlation, thumbnails
+from zfcourse.transfer import find_overlaps, grey_thumbnails, normalised_correlation, search_copies, thumbnails
 
 
 def scenes(n, seed, side=72):
@@ -103,3 +103,39 @@ def test_overlap_model_is_none_until_the_run_exists_then_loads_it(tmp_path):
         f.write(b"x")
     with pytest.raises(CheckpointError):
         overlap_model(cfg)
+
+
+def test_grey_thumbnails_of_an_image_and_of_its_resized_and_cropped_copies():
+    renders = (scenes(7, seed=4, side=40) * 255).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1)   # (7, 40, 40, 3)
+    x = renders.permute(0, 3, 1, 2).float()
+    assert torch.equal(grey_thumbnails(renders, size=8), thumbnails(x, 8))
+    resized = F.interpolate(x, size=32, mode="bilinear", antialias=True)
+    assert torch.allclose(grey_thumbnails(renders, "resize", side=32, size=8), thumbnails(resized, 8))
+    assert torch.equal(grey_thumbnails(renders, "crop", side=32, size=8), thumbnails(x[..., 4:36, 4:36], 8))
+    assert torch.equal(grey_thumbnails(renders, "crop", side=32, chunk=3), grey_thumbnails(renders, "crop", side=32))
+    assert grey_thumbnails(renders.numpy(), size=4).shape == (7, 16)
+    for kwargs, name in (({"how": "shrunk"}, "how"), ({"how": "crop"}, "side"), ({"how": "resize", "side": 41}, "side"),
+                         ({"chunk": 0}, "chunk"), ({"images": x}, "images")):
+        with pytest.raises(ValueError, match=name):
+            grey_thumbnails(**({"images": renders} | kwargs))
+
+
+def test_search_copies_sets_the_threshold_from_the_clean_set_and_counts_the_copies(world):
+    reference, clean, _, _ = world
+    transfer = thumbnails(clean)                                        # 40 transfer images
+    injected = [0, 5, 9]                                                # three of them copied into pre-training
+    pretrain = torch.cat([thumbnails(reference), transfer[injected]])   # 300 clean rows, then the copies
+    expected = {(q, 300 + k) for k, q in enumerate(injected)}
+    got = search_copies(transfer, pretrain, 300, expected)
+    highest = float(normalised_correlation(transfer, thumbnails(reference)).max())
+    assert got.clean_highest == pytest.approx(highest) and got.threshold == pytest.approx((1 + highest) / 2)
+    assert got.found == 3 and got.flagged == 0
+    assert got.copy_best.tolist() == pytest.approx([1.0] * 3)
+    assert {tuple(p) for p in got.overlaps.pairs.tolist()} == expected
+    # a wrong copy: the expected pair is not found, the pair that is there counts as flagged
+    other = search_copies(transfer, torch.cat([thumbnails(reference), transfer[[1]]]), 300, {(2, 300)})
+    assert other.found == 0 and other.flagged == 1 and other.copy_best.shape == (1,)
+    with pytest.raises(ValueError, match="n_clean"):
+        search_copies(transfer, pretrain, 0, expected)
+    with pytest.raises(ValueError, match="expected"):
+        search_copies(transfer, pretrain, 300, {(0, 12)})               # "copy" inside the clean rows

@@ -12,8 +12,10 @@
   sets VOC-style (Table 6).
 * From scratch (§5.2's second strategy) — :func:`scratch_curve` / :func:`scratch_splits` train the whole network on
   each split's few images by one fixed :class:`ScratchRecipe`, scored like the probes; results cached in a small file.
-* The overlap control of §5.2 — :func:`find_overlaps` (normalised correlation, top matches, threshold) and
-  :func:`overlap_effect` (transfer with and without the overlap images in pre-training).
+* The overlap control of §5.2 — :func:`find_overlaps` (normalised correlation, top matches, threshold),
+  :func:`grey_thumbnails` (the pixel descriptor of an image or of a re-sized / cropped copy), :func:`search_copies`
+  (the threshold from a clean set, the search counted against known copies) and :func:`overlap_effect` (transfer
+  with and without the overlap images in pre-training).
 * Pictures — :func:`plot_few_shot` (Fig. 9's axes) and :func:`plot_layers` (Table 7 as curves).
 * Averaging — :func:`average_softmax`, :func:`ten_crop_softmax`, :func:`ensemble_softmax`, :func:`top_k_error`
   (§3's ten crops and Table 2's model ensembles).
@@ -25,7 +27,8 @@ from .evaluate import (ProbeResult, few_shot_curve, mean_per_class_accuracy, mea
                        probe_average_precision, probe_layers, probe_splits)
 from .features import POOLS, extract_features, extract_layers, paper_layers, pool_maps
 from .linear import LinearProbe
-from .overlap import Overlaps, find_overlaps, normalised_correlation, overlap_effect, thumbnails
+from .overlap import (CopySearch, Overlaps, find_overlaps, grey_thumbnails, normalised_correlation, overlap_effect,
+                      search_copies, thumbnails)
 from .plots import plot_few_shot, plot_layers
 from .scratch import ScratchRecipe, ScratchResult, scratch_curve, scratch_splits, train_from_scratch
 from .softmax import SoftmaxClassifier
@@ -40,6 +43,7 @@ __all__ = ["extract_features", "extract_layers", "paper_layers", "pool_maps", "P
            "probe_average_precision", "ProbeResult",
            "per_class_accuracy", "mean_per_class_accuracy", "mean_sd", "average_precision", "mean_average_precision",
            "find_overlaps", "normalised_correlation", "thumbnails", "Overlaps", "overlap_effect",
+           "grey_thumbnails", "search_copies", "CopySearch",
            "ScratchRecipe", "ScratchResult", "scratch_curve", "scratch_splits", "train_from_scratch",
            "plot_few_shot", "plot_layers",
            "average_softmax", "ten_crop_softmax", "ensemble_softmax", "top_k_error",

@@ -15,10 +15,15 @@ invariant to v ↦ αv + β, α > 0), and near 1 for a slightly shifted, re-enco
 variation (a constant image) has no direction and gets ρ = 0 with everything. For every query image the detector keeps
 its top-k pre-training matches and flags every pair with ρ ≥ threshold. The threshold is a choice: set it between the
 top-1 correlations of a clean set (what unrelated images reach) and those of known copies (:meth:`Overlaps.summary`).
+
+:func:`grey_thumbnails` makes the pixel descriptor of a stored image or of a copy of it saved another way (re-sized,
+cropped); :func:`search_copies` runs the whole control on a set with known copies: the threshold from the clean part
+of the pre-training set alone, then the search of all of it, counted against the copies that are there.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -50,6 +55,45 @@ def thumbnails(images: torch.Tensor, size: int = 16) -> torch.Tensor:
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= min(images.shape[-2:]):
         raise ValueError(f"size: expected an integer in [1, {min(images.shape[-2:])}], got {size!r}")
     return F.adaptive_avg_pool2d(images.float().mean(1, keepdim=True), size).flatten(1)
+
+
+COPIES = ("stored", "resize", "crop")
+
+
+def grey_thumbnails(images, how: str = "stored", side: int | None = None, size: int = 16,
+                    chunk: int = 500) -> torch.Tensor:
+    """:func:`thumbnails` (grey, area-averaged to size × size) of uint8 images (N, H, W, 3) — or of a copy of each,
+    made the way a copy of a photograph turns up in another collection:
+
+    * ``how="stored"`` — the image as it is;
+    * ``how="resize"`` — the whole image re-sampled to ``side`` × ``side`` pixels (bilinear, antialiased): the same
+      picture saved at another size;
+    * ``how="crop"`` — its centre ``side`` × ``side`` crop (offsets ⌊(H − side)/2⌋, ⌊(W − side)/2⌋): the same scene
+      framed tighter.
+
+    Computed ``chunk`` images at a time (the float copies of a few thousand renders would not fit at once); returns
+    (N, size²) float32.
+    """
+    if how not in COPIES:
+        raise ValueError(f"how: expected one of {COPIES}, got {how!r}")
+    images = torch.as_tensor(images)
+    if images.dim() != 4 or images.shape[-1] != 3:
+        raise ValueError(f"images: expected (N, H, W, 3) images, got shape {tuple(images.shape)}")
+    h, w = images.shape[1:3]
+    if how != "stored" and (isinstance(side, bool) or not isinstance(side, int) or not 1 <= side <= min(h, w)):
+        raise ValueError(f"side: expected the copy's side in pixels, an integer in [1, {min(h, w)}], got {side!r}")
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f"chunk: expected a positive integer, got {chunk!r}")
+    out = []
+    for i in range(0, len(images), chunk):
+        x = images[i:i + chunk].permute(0, 3, 1, 2).float()
+        if how == "resize":
+            x = F.interpolate(x, size=side, mode="bilinear", antialias=True)
+        elif how == "crop":
+            y0, x0 = (h - side) // 2, (w - side) // 2
+            x = x[..., y0:y0 + side, x0:x0 + side]
+        out.append(thumbnails(x, size))
+    return torch.cat(out) if out else torch.zeros(0, size * size)
 
 
 @dataclass
@@ -125,6 +169,48 @@ def find_overlaps(query, reference, threshold: float = 0.9, top_k: int = 5, chun
     order = torch.sort(corr, descending=True, stable=True).indices
     order = order[torch.sort(pairs[order, 0], stable=True).indices]        # by query, then highest ρ first
     return Overlaps(float(threshold), best_i, best_c, pairs[order], corr[order])
+
+
+class CopySearch(NamedTuple):
+    """What :func:`search_copies` found for one kind of descriptor."""
+
+    clean_highest: float       # the highest ρ any query reaches with the clean reference rows
+    threshold: float           # halfway from there to 1
+    overlaps: Overlaps         # the search of the whole reference set at that threshold
+    found: int                 # expected (query, copy) pairs flagged
+    flagged: int               # other pairs flagged (false alarms)
+    copy_best: torch.Tensor    # the best ρ of each query that has a copy (its best match, whichever image it is)
+
+
+def search_copies(query, reference, n_clean: int, expected, top_k: int = 5, progress: bool = False) -> CopySearch:
+    """§5.2's overlap search on a set whose copies are known: the paper's method, judged.
+
+    The threshold is set from clean data alone: with ρ̂ the highest normalised correlation any ``query`` row reaches
+    with the first ``n_clean`` ``reference`` rows (a pre-training set with no copy of the transfer images),
+
+        threshold = min(1, ρ̂ + (1 − ρ̂) / 2),
+
+    halfway from what unrelated images reach to a perfect copy. Then the whole ``reference`` set — the clean rows
+    followed by the injected copies — is searched at that threshold (:func:`find_overlaps`), and the flagged pairs are
+    counted against ``expected``, the (query index, reference index) pairs of the true copies, every reference index
+    ≥ ``n_clean``.
+    """
+    q, r = as_features(query, "query"), as_features(reference, "reference")
+    if isinstance(n_clean, bool) or not isinstance(n_clean, int) or not 1 <= n_clean <= len(r):
+        raise ValueError(f"n_clean: expected the number of clean reference rows, in [1, {len(r)}], got {n_clean!r}")
+    expected = {(int(i), int(j)) for i, j in expected}
+    bad = [p for p in expected if not (0 <= p[0] < len(q) and n_clean <= p[1] < len(r))]
+    if bad:
+        raise ValueError(f"expected: (query, reference) pairs with the reference among the rows after the "
+                         f"{n_clean} clean ones, got {sorted(bad)[:3]}")
+    clean = find_overlaps(q, r[:n_clean], threshold=1.0, top_k=top_k, progress=progress)
+    highest = float(clean.top_corr[:, 0].max())
+    threshold = min(1.0, highest + (1 - highest) / 2)   # ρ can exceed 1 by rounding
+    hit = find_overlaps(q, r, threshold=threshold, top_k=top_k, progress=progress)
+    pairs = {tuple(p) for p in hit.pairs.tolist()}
+    with_copy = sorted({i for i, _ in expected})
+    return CopySearch(highest, threshold, hit, len(pairs & expected), len(pairs - expected),
+                      hit.top_corr[with_copy, 0])
 
 
 def overlap_effect(features: dict, targets, splits, injected, classifier="softmax", progress: bool = True,
