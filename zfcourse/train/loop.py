@@ -375,11 +375,12 @@ def newest_checkpoint(out_dir: str | os.PathLike, verbose: bool = True) -> tuple
 
 
 def write_json(obj, path: str | os.PathLike) -> Path:
-    """Write ``obj`` as JSON to ``path`` atomically: temporary file, flush, fsync, ``os.replace``."""
+    """Write ``obj`` as JSON (UTF-8, non-ASCII kept as it is, a final newline) to ``path`` atomically: temporary
+    file, flush, fsync, ``os.replace``."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as f:
-        f.write(json.dumps(obj, indent=1))
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(json.dumps(obj, indent=1, ensure_ascii=False) + "\n")
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
