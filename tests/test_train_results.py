@@ -182,6 +182,13 @@ def test_rows_names_and_commands():
     assert result_name("zf") == "zf" and result_name("zf", 2) == "zf-seed2"
     cmd = train_command("krizhevsky-no34", seed=1)
     assert "--table3-row krizhevsky-no34 --seed 1" in cmd and "--epochs 40" in cmd
+    assert "--lr 0.003" in cmd and "--patience 1000" in cmd and "runs/table3/krizhevsky-no34-seed1" in cmd
+    shipped = train_command("zf", seed=2, table=2)  # Table 2: the shipped models' recipe, lr 10⁻² (the default)
+    assert "--lr" not in shipped and "--patience 1000" in shipped and "runs/table2/zf-seed2" in shipped
+    with pytest.raises(ValueError, match="^row: .*table 2"):
+        train_command("zf-fc-half", table=2)
+    with pytest.raises(ValueError, match="^table"):
+        train_command("zf", table=4)
 
 
 def _answers(folder, name, labels, wrong, classes=5, confidence=1.0):
