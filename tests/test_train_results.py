@@ -264,3 +264,27 @@ def test_claim_verdict_and_the_paper_conclusions():
     from zfcourse.train.cli import TABLE3
     assert len(TABLE3_CHECKS) == 8 and {c.expect for c in TABLE3_CHECKS} == {">", "<", "="}
     assert all(c.a in TABLE3 and c.b in TABLE3 and c.a != c.b for c in TABLE3_CHECKS)
+
+
+def test_first_updates_start_a_row_from_its_seed_and_repeat_exactly():
+    from torch.utils.data import TensorDataset
+
+    from zfcourse.environment import seed_everything
+    from zfcourse.models import ablated
+    from zfcourse.train import first_updates, scaled_init_
+    from zfcourse.train.cli import TABLE3
+
+    g = torch.Generator().manual_seed(0)
+    data = TensorDataset(torch.randn(4, 3, 168, 168, generator=g) * 50, torch.tensor([0, 1, 2, 3]))
+    steps = []
+    a = first_updates("krizhevsky-no3467", data, 1e-2, batch_size=2, on_step=lambda e, s: steps.append(s))
+    b = first_updates("krizhevsky-no3467", data, 1e-2, batch_size=2)
+    assert steps == [1, 2]
+    assert [n for n, _ in a.features.named_children()][-3:] == ["conv5", "relu5", "pool5"]
+    for (name, x), y in zip(a.state_dict().items(), b.state_dict().values()):
+        assert torch.equal(x, y), name
+    seed_everything(0)  # the weights the training command draws at seed 0, before any update
+    start = scaled_init_(ablated(**TABLE3["krizhevsky-no3467"].kwargs))
+    assert not torch.equal(start.features.conv1.weight, a.features.conv1.weight)
+    with pytest.raises(ValueError, match="^row"):
+        first_updates("krizhevsky-no5", data, 1e-2)

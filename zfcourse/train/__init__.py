@@ -25,9 +25,9 @@ from .tencrop import ten_crop_accuracy
 from .figures import dominance, plot_filter_rms, plot_filters, plot_history
 from .runs import final_conv, load_history, noclip_run
 from .results import (TABLE3_CHECKS, Check, Comparison, HTMLTable, Verdict, claim_verdict, compare_rows,
-                      crop_softmax, ensemble_errors, ensemble_gain, evaluate_run, load_result, load_results,
-                      load_run_model, load_softmax, paired_difference, result_name, row_numbers, row_of, seed_runs,
-                      seed_spread, seed_spreads, table2, table3, train_and_evaluate, train_command)
+                      crop_softmax, ensemble_errors, ensemble_gain, evaluate_run, first_updates, load_result,
+                      load_results, load_run_model, load_softmax, paired_difference, result_name, row_numbers,
+                      row_of, seed_runs, seed_spread, seed_spreads, table2, table3, train_and_evaluate, train_command)
 
 __all__ = ["TrainConfig", "train", "scaled_init_", "evaluate", "clip_filter_rms_", "filter_rms", "filter_rms_by_layer",
            "conv_layers", "PAPER_RADIUS", "plateau_annealer", "snapshot_epochs", "FIG4_EPOCHS", "PAPER_EPOCHS",
@@ -35,7 +35,8 @@ __all__ = ["TrainConfig", "train", "scaled_init_", "evaluate", "clip_filter_rms_
            "load_checkpoint", "CheckpointError", "check_finite", "verify_file", "write_manifest", "newest_checkpoint",
            "write_json", "save_snapshot", "load_snapshot", "list_snapshots", "ten_crop_accuracy", "dominance",
            "plot_filter_rms", "plot_filters", "plot_history", "final_conv", "load_history", "noclip_run",
-           "evaluate_run", "load_result", "load_results", "load_softmax", "ensemble_errors", "seed_spread",
+           "evaluate_run", "first_updates", "load_result", "load_results", "load_softmax", "ensemble_errors",
+           "seed_spread",
            "crop_softmax", "load_run_model", "result_name", "row_of", "train_command", "train_and_evaluate",
            "HTMLTable", "paired_difference", "table2", "table3", "TABLE3_CHECKS", "Check", "Comparison", "compare_rows",
            "ensemble_gain", "claim_verdict", "Verdict", "row_numbers", "seed_runs", "seed_spreads"]

@@ -470,6 +470,33 @@ def train_command(row: str, seed: int = 0, out: str | None = None, table: int = 
     return f"python -m zfcourse train --table3-row {row} --seed {seed} --out {out} " + " ".join(recipe)
 
 
+def first_updates(row: str, train_set, lr: float, batch_size: int = 128, seed: int = 0, on_step=None) -> nn.Module:
+    """Table 3's ``row`` (§5.1) from the initial weights of its ``seed`` run, after one pass of SGD over ``train_set``
+    (⌊N/batch_size⌋ updates, the course's loop and clipping, constant ``lr``): how a row starts, for the test of
+    Table 3's learning rate. The initial weights are those ``python -m zfcourse train --table3-row ROW --seed SEED``
+    draws (the course's scaled initialisation). ``on_step(epoch, step)`` is called after every update.
+
+    Read the result with :func:`zfcourse.architecture.dead_filters`: a conv layer whose maps never fire on any image
+    passes no gradient, so it and every layer below it are dead for good.
+    """
+    import tempfile
+
+    from ..environment import seed_everything
+    from ..models import ablated
+    from .cli import TABLE3
+    from .init import scaled_init_
+    from .loop import TrainConfig, train
+
+    if row not in TABLE3:
+        raise ValueError(f"row: expected one of {tuple(TABLE3)}, got {row!r}")
+    seed_everything(seed)
+    model = scaled_init_(ablated(**TABLE3[row].kwargs))
+    with tempfile.TemporaryDirectory() as scratch:
+        train(model, train_set, None, scratch, TrainConfig(epochs=1, batch_size=batch_size, lr=lr, seed=seed,
+                                                           anneal_patience=1000, progress=False), on_step=on_step)
+    return model
+
+
 def train_and_evaluate(row: str, out_dir, seed: int = 0, epochs: int = 1, train_size: int = 84,
                        val_size: int = 42, train_images: int = 42, batch_size: int = 42,
                        progress: bool = False) -> dict:
