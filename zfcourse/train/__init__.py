@@ -36,6 +36,7 @@ __all__ = ["TrainConfig", "train", "scaled_init_", "evaluate", "clip_filter_rms_
            "write_json", "save_snapshot", "load_snapshot", "list_snapshots", "ten_crop_accuracy", "dominance",
            "plot_filter_rms", "plot_filters", "plot_history", "final_conv", "load_history", "noclip_run",
            "evaluate_run", "first_updates", "load_result", "load_results", "load_softmax", "ensemble_errors",
-           "seed_spread", "crop_softmax", "load_run_model", "result_name", "row_of", "train_command", "train_and_evaluate",
+           "seed_spread", "crop_softmax", "load_run_model", "result_name", "row_of", "train_command",
+           "train_and_evaluate",
            "HTMLTable", "paired_difference", "table2", "table3", "TABLE3_CHECKS", "Check", "Comparison", "compare_rows",
            "ensemble_gain", "claim_verdict", "Verdict", "row_numbers", "seed_runs", "seed_spreads"]
