@@ -116,3 +116,40 @@ def test_annotated_and_ten_crop_figures():
     with pytest.raises(ValueError, match="^image: "):
         plot_ten_crops(raws[0][0][:100], 64)
     matplotlib.pyplot.close("all")
+
+
+def _result(row, seed, val_acc, last=5):
+    return {"row": row, "seed": seed, "history": {"val_acc": val_acc, "last": last}}
+
+
+def test_plot_val_curves_one_colour_per_row_and_a_band_over_the_last_epochs():
+    from zfcourse.train import plot_val_curves
+
+    results = {"krizhevsky": _result("krizhevsky", 0, [0.1, 0.2, 0.3, 0.4], last=2),
+               "krizhevsky-seed1": _result("krizhevsky", 1, [0.1, 0.1, 0.2, 0.3], last=2),
+               "zf": _result("zf", 0, [0.2, 0.4, 0.5, 0.6], last=3)}
+    shipped = {"zf": _result("zf", 0, [0.3, 0.6], last=1)}
+    fig = plot_val_curves(results, shipped, chance=0.25)
+    ax = fig.axes[0]
+    labelled = {line.get_label(): line for line in ax.get_lines() if not line.get_label().startswith("_")}
+    assert set(labelled) == {"krizhevsky", "krizhevsky-seed1", "zf", "zf, shipped (10⁻²)", "chance"}
+    np.testing.assert_allclose(labelled["krizhevsky"].get_ydata(), [90, 80, 70, 60])
+    assert labelled["krizhevsky"].get_color() == labelled["krizhevsky-seed1"].get_color()   # a row's seeds share it
+    assert labelled["zf"].get_color() == labelled["zf, shipped (10⁻²)"].get_color()
+    assert labelled["zf"].get_color() != labelled["krizhevsky"].get_color()
+    assert labelled["krizhevsky-seed1"].get_linewidth() < labelled["krizhevsky"].get_linewidth()
+    assert labelled["zf, shipped (10⁻²)"].get_linestyle() == "--"
+    np.testing.assert_allclose(labelled["chance"].get_ydata(), [75, 75])
+    bands = [line for line in ax.get_lines() if line.get_label().startswith("_")]
+    assert [list(b.get_xdata()) for b in bands] == [[3, 4], [3, 4], [2, 3, 4], [2]]   # each run's own window
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+
+
+def test_plot_val_curves_names_a_bad_row_and_a_bad_chance():
+    from zfcourse.train import plot_val_curves
+
+    with pytest.raises(ValueError, match=r"results\['x'\]: row 'resnet'"):
+        plot_val_curves({"x": _result("resnet", 0, [0.5])})
+    with pytest.raises(ValueError, match="chance"):
+        plot_val_curves({"zf": _result("zf", 0, [0.5])}, chance=1.5)

@@ -10,7 +10,7 @@ snapshots, resumable checkpoints and data-parallel runs. Command line: ``python 
     collate.py     batching without torch's thread pool (a speed-up)
     ddp.py         several processes (torchrun)
     tencrop.py     §3's ten-crop test evaluation
-    figures.py     learning curves, filters, Fig. 6a's RMS plots
+    figures.py     learning curves, filters, Fig. 6a's RMS plots, Table 3's validation curves
     runs.py        finished runs on disk (the no-clipping run of Fig. 6a)
     results.py     finished runs → small result files for Tables 2 and 3 (§5.1); ``python -m zfcourse evaluate``
     cli.py         ``python -m zfcourse train``
@@ -22,7 +22,7 @@ from .loop import TrainConfig, epoch_batches, evaluate, live_units, newest_check
 from .schedule import FIG4_EPOCHS, PAPER_EPOCHS, plateau_annealer, snapshot_epochs
 from .snapshots import list_snapshots, load_snapshot, save_snapshot
 from .tencrop import ten_crop_accuracy
-from .figures import dominance, plot_filter_rms, plot_filters, plot_history
+from .figures import dominance, plot_filter_rms, plot_filters, plot_history, plot_val_curves
 from .runs import final_conv, load_history, noclip_run
 from .results import (TABLE3_CHECKS, Check, Comparison, HTMLTable, Verdict, claim_verdict, compare_rows,
                       crop_softmax, ensemble_errors, ensemble_gain, evaluate_run, first_updates, load_result,
@@ -34,7 +34,8 @@ __all__ = ["TrainConfig", "train", "scaled_init_", "evaluate", "clip_filter_rms_
            "epoch_batches", "save_atomic", "live_units",
            "load_checkpoint", "CheckpointError", "check_finite", "verify_file", "write_manifest", "newest_checkpoint",
            "write_json", "save_snapshot", "load_snapshot", "list_snapshots", "ten_crop_accuracy", "dominance",
-           "plot_filter_rms", "plot_filters", "plot_history", "final_conv", "load_history", "noclip_run",
+           "plot_filter_rms", "plot_filters", "plot_history", "plot_val_curves", "final_conv", "load_history",
+           "noclip_run",
            "evaluate_run", "first_updates", "load_result", "load_results", "load_softmax", "ensemble_errors",
            "seed_spread", "crop_softmax", "load_run_model", "result_name", "row_of", "train_command",
            "train_and_evaluate",

@@ -1,4 +1,5 @@
-"""Figures of a training run (§3, Fig. 6a): learning curves, layer-1 filters, and the RMS of every filter.
+"""Figures of a training run (§3, Fig. 6a): learning curves, layer-1 filters, and the RMS of every filter; and the
+validation curves of Table 3's rows side by side (§5.1).
 
 Everything here reads what :func:`zfcourse.train.train` writes: ``history.json`` (per-epoch losses, accuracies,
 learning rate, and ``filter_rms[layer][epoch][filter]``, the RMS rms_j = sqrt(mean_i W[j]_i²) of every conv filter
@@ -37,6 +38,46 @@ def plot_history(history: dict, title: str | None = None, width: float = 7.5):
     acc.legend(fontsize=10)
     if title:
         fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_val_curves(results: dict, shipped: dict | None = None, chance: float | None = None,
+                    figsize: tuple[float, float] = (6.8, 3.6)):
+    """Validation top-1 error (%) after every epoch for a set of evaluated runs (§5.1, Table 3's rows), one figure.
+
+    ``results`` and ``shipped`` map a run's name to its result file as :func:`zfcourse.train.load_results` reads it
+    (``row``, ``seed`` and ``history`` with ``val_acc`` per epoch and ``last``, the window of the last-epochs mean).
+    Each row of Table 3 gets one colour, shared by its seeds (seed 0 thick, others thin) and by its ``shipped`` models
+    (dashed); each run's last ``history["last"]`` epochs are drawn as a thick pale band — the window the Table 3
+    analogue averages. ``chance`` (a probability, e.g. 1/classes) adds a dotted line at 100·(1 − chance). The legend
+    sits outside the axes, so ``figsize`` (inches; 6.8 wide fits a ~690-px column at 100 dpi) holds the legend too.
+    Returns the figure."""
+    from ..models import TABLE3_ROWS
+
+    names = [row[0] for row in TABLE3_ROWS]
+    colour = dict(zip(names, [f"C{i}" for i in range(10)] + ["black", "darkgoldenrod"]))
+    fig, ax = plt.subplots(figsize=figsize)
+    for runs, style, tag in ((results, "-", ""), (shipped or {}, "--", ", shipped (10⁻²)")):
+        for name, r in runs.items():
+            if r.get("row") not in colour:
+                raise ValueError(f"results[{name!r}]: row {r.get('row')!r} is not a row of Table 3 (expected one of "
+                                 f"{', '.join(names)})")
+            err = 100 * (1 - np.asarray(r["history"]["val_acc"], dtype=float))
+            epochs = np.arange(1, len(err) + 1)
+            last = int(r["history"].get("last", 5))
+            c = colour[r["row"]]
+            ax.plot(epochs, err, style, lw=1.4 if r.get("seed", 0) == 0 else 0.9, color=c, label=name + tag)
+            ax.plot(epochs[-last:], err[-last:], lw=5, alpha=0.3, color=c)
+    if chance is not None:
+        if not 0 < chance < 1:
+            raise ValueError(f"chance: expected a probability in (0, 1), got {chance!r}")
+        ax.axhline(100 * (1 - chance), color="0.7", ls=":", lw=1.2, label="chance")
+    ax.set_xlabel("epoch", fontsize=10)
+    ax.set_ylabel("val top-1 error, %", fontsize=10)
+    ax.tick_params(labelsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
     return fig
 
