@@ -81,7 +81,7 @@ def test_scratch_curve_cache_is_read_back_only_for_the_same_settings(tmp_path):
     first = scratch_curve(tiny, x, y, shots=(1, 3), n_splits=2, max_test=4, recipe=recipe, cache=path,
                           what="toy", progress=False)
     stored = json.loads(path.read_text())
-    assert stored["settings"]["shots"] == [1, 3] and set(stored["results"]) == {"1", "3"}
+    assert set(stored["results"]) == {"1", "3"} and stored["format"] == 2
 
     def boom():
         raise AssertionError("trained although the cache matched")
@@ -98,6 +98,61 @@ def test_scratch_curve_cache_is_read_back_only_for_the_same_settings(tmp_path):
     path.write_text("{not json")
     with pytest.raises(ValueError, match="^cache: "):
         scratch_curve(tiny, x, y, shots=(1,), n_splits=1, recipe=recipe, cache=path, progress=False)
+
+
+def test_scratch_curve_resumes_an_interrupted_grid_and_trains_only_what_is_missing(tmp_path):
+    x, y = toy(n_per_class=8)
+    recipe = ScratchRecipe(steps=5, batch_size=8)
+    whole = scratch_curve(tiny, x, y, shots=(1, 3), n_splits=3, max_test=4, recipe=recipe, progress=False)
+    path = tmp_path / "scratch.json"
+    built = []
+
+    def dies_on_the_fourth():
+        built.append(1)
+        if len(built) == 4:
+            raise KeyboardInterrupt  # the session ends while the fourth network trains
+        return tiny()
+    with pytest.raises(KeyboardInterrupt):
+        scratch_curve(dies_on_the_fourth, x, y, shots=(1, 3), n_splits=3, max_test=4, recipe=recipe, cache=path,
+                      what="toy", progress=False)
+    stored = json.loads(path.read_text())
+    assert {n: len(r["test"]) for n, r in stored["results"].items()} == {"1": 3}   # three networks kept
+    built.clear()
+
+    def counting():
+        built.append(1)
+        return tiny()
+    resumed = scratch_curve(counting, x, y, shots=(1, 3), n_splits=3, max_test=4, recipe=recipe, cache=path,
+                            what="toy", progress=False)
+    assert len(built) == 3                                                          # only n = 3's networks
+    assert {n: r.values for n, r in resumed.items()} == {n: r.values for n, r in whole.items()}
+    built.clear()
+    fewer = scratch_curve(counting, x, y, shots=(3,), n_splits=2, max_test=4, recipe=recipe, cache=path,
+                          what="toy", progress=False)
+    assert not built and fewer[3].values == whole[3].values[:2]                    # a sub-grid: nothing trained
+    more = scratch_curve(counting, x, y, shots=(3,), n_splits=4, max_test=4, recipe=recipe, cache=path,
+                         what="toy", progress=False)
+    assert len(built) == 1 and more[3].values[:3] == whole[3].values                # one more split: one network
+
+
+def test_scratch_curve_reads_a_file_of_the_first_format(tmp_path):
+    """Before per-network entries the file held one grid, its settings with ``shots`` and ``n_splits``."""
+    x, y = toy(n_per_class=8)
+    recipe = ScratchRecipe(steps=5, batch_size=8)
+    first = scratch_curve(tiny, x, y, shots=(3,), n_splits=1, max_test=4, recipe=recipe, what="toy",
+                          progress=False)
+    from dataclasses import asdict
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"settings": {"shots": [3], "n_splits": 1, "max_test": 4, "seed": 0,
+                                             "recipe": asdict(recipe), "n_images": len(x), "what": "toy"},
+                                "results": {"3": {"test": first[3].values, "train": first[3].train_values,
+                                                  "updates": first[3].updates}}}))
+
+    def boom():
+        raise AssertionError("trained although the cache held it")
+    again = scratch_curve(boom, x, y, shots=(3,), n_splits=1, max_test=4, recipe=recipe, cache=path, what="toy",
+                          progress=False)
+    assert again[3].values == first[3].values
 
 
 @pytest.mark.parametrize("kwargs, name", [({"steps": 0}, "steps"), ({"batch_size": 1.5}, "batch_size"),

@@ -24,8 +24,9 @@ that split's test images, so the result is comparable point for point with :func
 on frozen features, and the number of updates it took and its final training accuracy are reported beside it: high
 training and low test accuracy is over-fitting; a network stopped by the cap below ``fit_target`` did not fit.
 
-:func:`scratch_curve` runs the grid; with ``cache=`` it stores the scores, the updates and the recipe in a small JSON
-file and reads them back on the next call with the same settings (the runs are the only slow part of the chapter).
+:func:`scratch_curve` runs the grid; with ``cache=`` it stores each network's scores, its updates and the recipe in a
+small JSON file as soon as that network is done, and reads them back on the next call with the same settings (the runs
+are the only slow part of the chapter, so an interrupted grid resumes where it stopped).
 """
 from __future__ import annotations
 
@@ -181,9 +182,31 @@ def scratch_splits(make_model, inputs, labels, splits, recipe: ScratchRecipe, de
     return ScratchResult(accs, n=splits[0].n, train_values=fits, updates=updates)
 
 
-def _settings(shots, n_splits, max_test, seed, recipe, n_images, what) -> dict:
-    return {"shots": [int(n) for n in shots], "n_splits": int(n_splits), "max_test": max_test, "seed": int(seed),
-            "recipe": asdict(recipe), "n_images": int(n_images), "what": str(what)}
+def _settings(max_test, seed, recipe, n_images, what) -> dict:
+    return {"max_test": max_test, "seed": int(seed), "recipe": asdict(recipe), "n_images": int(n_images),
+            "what": str(what)}
+
+
+def _read_cache(path: Path, settings: dict) -> dict:
+    """{n: {"test": [...], "train": [...], "updates": [...]}} stored for ``settings`` (split k at index k), {} if none.
+    Files of the first format (one grid: the settings also held ``shots`` and ``n_splits``) are read the same way:
+    split k of n does not depend on how many splits or which other n were asked for (seed + k draws it)."""
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"cache: {path} is not a readable results file ({err}); delete it or pass "
+                         "recompute=True") from err
+    if not isinstance(stored, dict) or not isinstance(stored.get("settings"), dict):
+        raise ValueError(f"cache: {path} has no 'settings'; delete it or pass recompute=True")
+    mine = {k: v for k, v in stored["settings"].items() if k not in ("shots", "n_splits")}
+    if mine != settings:
+        return {}
+    out = {}
+    for n, r in stored.get("results", {}).items():
+        k = min(len(r["test"]), len(r["train"]), len(r["updates"]))
+        out[int(n)] = {"test": [float(v) for v in r["test"][:k]], "train": [float(v) for v in r["train"][:k]],
+                       "updates": [int(v) for v in r["updates"][:k]]}
+    return out
 
 
 def scratch_curve(make_model, inputs, labels, shots=(5, 15, 30), n_splits: int = 5, max_test: int | None = 50,
@@ -197,39 +220,42 @@ def scratch_curve(make_model, inputs, labels, shots=(5, 15, 30), n_splits: int =
         make_model: builds a fresh initialised network for ``len(unique(labels))`` classes.
         inputs, labels: every image of the labelled set in the network's input space (N, 3, H, W) and its class.
         recipe: :class:`ScratchRecipe`, the same for every n and split (its stop rule included).
-        cache: a JSON file: when it holds results for the same settings (shots, splits, seed, the whole recipe with
-            its stop rule, image count, ``what``) they are returned without training; otherwise the runs are made and
-            written there atomically, each split's test and training accuracy with its number of updates.
-            None: always train, write nothing.
+        cache: a JSON file of finished networks' scores, one entry per (n, split): each split's test and training
+            accuracy with its number of updates, stored with the settings they were made with (``max_test``,
+            ``seed``, the whole recipe with its stop rule, the image count, ``what``). Entries made with the same
+            settings are reused; the missing ones are trained, and the file is rewritten atomically after every
+            network, so an interrupted grid resumes where it stopped and asking for more n or more splits trains
+            only those. A file made with other settings is replaced. None: always train, write nothing.
         what: a short description of the model and data, stored with the results and compared on reading.
-        recompute: train even when the cache matches (and overwrite it).
+        recompute: train every network even when the cache holds it (and overwrite the file).
     """
     inputs, y = _check_inputs(inputs, labels)
-    settings = _settings(shots, n_splits, max_test, seed, recipe, len(inputs), what)
+    shots = [int(n) for n in shots]
+    if not shots:
+        raise ValueError("shots: expected at least one number of training images per class")
+    settings = _settings(max_test, seed, recipe, len(inputs), what)
     path = Path(cache) if cache is not None else None
-    if path is not None and path.is_file() and not recompute:
-        try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise ValueError(f"cache: {path} is not a readable results file ({err}); delete it or pass "
-                             "recompute=True") from err
-        if stored.get("settings") == settings:
-            return {int(n): ScratchResult([float(v) for v in r["test"]], n=int(n),
-                                          train_values=[float(v) for v in r["train"]],
-                                          updates=[int(v) for v in r["updates"]])
-                    for n, r in stored["results"].items()}
-    out = {}
-    for n in tqdm(list(shots), desc="images per class", leave=False, disable=not progress):
-        splits = few_shot_splits(y.numpy(), int(n), n_splits=n_splits, max_test=max_test, seed=seed)
-        out[int(n)] = scratch_splits(make_model, inputs, y, splits, recipe, device, progress=progress)
-    if path is not None:
-        from ..train import write_json
+    done = _read_cache(path, settings) if path is not None and path.is_file() and not recompute else {}
+    todo = [(n, k) for n in shots for k in range(n_splits) if len(done.get(n, {}).get("test", [])) <= k]
+    bar = tqdm(total=len(todo), desc="from-scratch networks", leave=False, disable=not progress)
+    for n in shots:
+        splits = few_shot_splits(y.numpy(), n, n_splits=n_splits, max_test=max_test, seed=seed)
+        entry = done.setdefault(n, {"test": [], "train": [], "updates": []})
+        for s in splits[len(entry["test"]):]:
+            r = scratch_splits(make_model, inputs, y, [s], recipe, device, progress=progress)
+            entry["test"] += r.values
+            entry["train"] += r.train_values
+            entry["updates"] += r.updates
+            bar.update(1)
+            if path is not None:
+                from ..train import write_json
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_json({"settings": settings,
-                    "results": {str(n): {"test": r.values, "train": r.train_values, "updates": r.updates}
-                                for n, r in out.items()}}, path)
-    return out
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_json({"format": 2, "settings": settings,
+                            "results": {str(m): done[m] for m in sorted(done)}}, path)
+    bar.close()
+    return {n: ScratchResult(done[n]["test"][:n_splits], n=n, train_values=done[n]["train"][:n_splits],
+                             updates=done[n]["updates"][:n_splits]) for n in shots}
 
 
 __all__ = ["ScratchRecipe", "ScratchResult", "train_from_scratch", "scratch_splits", "scratch_curve"]
