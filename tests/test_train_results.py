@@ -288,3 +288,21 @@ def test_first_updates_start_a_row_from_its_seed_and_repeat_exactly():
     assert not torch.equal(start.features.conv1.weight, a.features.conv1.weight)
     with pytest.raises(ValueError, match="^row"):
         first_updates("krizhevsky-no5", data, 1e-2)
+
+
+def test_table2_refuses_a_seed_ensemble_of_two_recipes(images, tmp_path):
+    """Table 3's extra seeds (3·10⁻³) must not be averaged with Table 2's shipped model (10⁻²) as "3 convnets"."""
+    labels = torch.arange(7) % 5
+    p = [average_softmax(toy(s), images, crop=4, progress=False) for s in range(3)]
+    runs = {n: _fake_result(tmp_path, n, q, q, labels)
+            for n, q in zip(("krizhevsky", "krizhevsky-seed1", "krizhevsky-seed2"), p)}
+    for seed, r in enumerate(runs.values()):
+        r["row"], r["settings"] = "krizhevsky", {"arch": "krizhevsky", "lr": 0.003, "seed": seed, "patience": 1000}
+    t2, waiting = table2(runs)                                     # one recipe: the ensemble is measured
+    assert "Krizhevsky layout, 3 convnets (seeds 0-2)" not in waiting
+    runs["krizhevsky"]["settings"] = {"arch": "krizhevsky", "lr": 0.01, "seed": 0, "patience": 4}
+    with pytest.raises(ValueError, match=r"share one recipe, but krizhevsky has lr=0\.01 and krizhevsky-seed1 has "
+                                         r"lr=0\.003"):
+        table2(runs)
+    del runs["krizhevsky-seed2"]                                   # incomplete: waits, nothing is averaged
+    assert table2(runs)[1]["Krizhevsky layout, 3 convnets (seeds 0-2)"] == ["krizhevsky-seed2"]

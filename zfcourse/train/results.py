@@ -399,10 +399,31 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}"
 
 
+# the settings that make two runs of one row "the same recipe" (seeds of one model may differ only in ``seed``)
+RECIPE_KEYS = ("arch", "width", "fc_units", "input_size", "train_size", "batch_size", "lr", "momentum", "clip_radius",
+               "patience", "inject_heldout")
+
+
+def _check_one_recipe(label: str, runs: dict[str, dict]) -> None:
+    """Refuse a seed ensemble whose members were trained by different recipes (e.g. Table 2's shipped model at 10⁻²
+    with Table 3's extra seeds at 3·10⁻³): the average would not be "M convnets" of one model."""
+    (first, a), *rest = runs.items()
+    for name, b in rest:
+        for k in RECIPE_KEYS:
+            default = 0 if k == "inject_heldout" else None    # older result files lack it: none injected
+            va, vb = a.get("settings", {}).get(k, default), b.get("settings", {}).get(k, default)
+            if va != vb:
+                raise ValueError(f"results: the seeds of {label!r} must share one recipe, but {first} has {k}={va!r} "
+                                 f"and {name} has {k}={vb!r}; pass the runs of one recipe (Table 2's shipped "
+                                 "models and their seeds, not Table 3's runs)")
+
+
 def table2(results: dict[str, dict]) -> tuple[HTMLTable, dict[str, list[str]]]:
     """Table 2 (§5.1) from cached results: val top-1/top-5 error (%) with the centre crop and with §3's ten crops,
     single models and softmax averages (:func:`ensemble_errors`), beside the paper's val top-1/top-5. Returns the
-    table and, for every row that cannot be computed yet, the result files it waits for."""
+    table and, for every row that cannot be computed yet, the result files it waits for. A seed ensemble ("3
+    convnets") must be one recipe's runs: members trained with other settings (learning rate, schedule, sizes) raise
+    a ValueError naming the runs and the setting."""
     from .. import paper
 
     rows, waiting = [], {}
@@ -412,6 +433,8 @@ def table2(results: dict[str, dict]) -> tuple[HTMLTable, dict[str, list[str]]]:
         if missing:
             waiting[label] = missing
         else:  # one model: its own float32 errors; several: the average of their cached softmaxes
+            if len(members) > 1 and len({results[m].get("row") for m in members}) == 1:
+                _check_one_recipe(label, {m: results[m] for m in members})
             e = results[members[0]]["val"] if len(members) == 1 else \
                 ensemble_errors([results[m] for m in members])
             mine = [_pct(e[v][k]) for v in ("centre", "ten_crop") for k in ("top1", "top5")]
