@@ -48,11 +48,11 @@ def plot_val_curves(results: dict, shipped: dict | None = None, chance: float | 
 
     ``results`` and ``shipped`` map a run's name to its result file as :func:`zfcourse.train.load_results` reads it
     (``row``, ``seed`` and ``history`` with ``val_acc`` per epoch and ``last``, the window of the last-epochs mean).
-    Each row of Table 3 gets one colour, shared by its seeds (seed 0 thick, others thin) and by its ``shipped`` models
-    (dashed); each run's last ``history["last"]`` epochs are drawn as a thick pale band — the window the Table 3
-    analogue averages. ``chance`` (a probability, e.g. 1/classes) adds a dotted line at 100·(1 − chance). The legend
-    sits outside the axes, so ``figsize`` (inches; 6.8 wide fits a ~690-px column at 100 dpi) holds the legend too.
-    Returns the figure."""
+    Runs are drawn (and listed) in Table 3's order, a row's seeds after it. Each row of Table 3 gets one colour, shared
+    by its seeds (seed 0 thick, others thin) and by its ``shipped`` models (dashed); each run's last
+    ``history["last"]`` epochs are drawn as a thick pale band — the window the Table 3 analogue averages. ``chance``
+    (a probability, e.g. 1/classes) adds a dotted line at 100·(1 − chance). The legend sits outside the axes, so
+    ``figsize`` (inches; 6.8 wide fits a ~690-px column at 100 dpi) holds the legend too. Returns the figure."""
     from ..models import TABLE3_ROWS
 
     names = [row[0] for row in TABLE3_ROWS]
@@ -63,6 +63,8 @@ def plot_val_curves(results: dict, shipped: dict | None = None, chance: float | 
             if r.get("row") not in colour:
                 raise ValueError(f"results[{name!r}]: row {r.get('row')!r} is not a row of Table 3 (expected one of "
                                  f"{', '.join(names)})")
+        # in Table 3's order, each row's seeds after it
+        for name, r in sorted(runs.items(), key=lambda kv: (names.index(kv[1]["row"]), kv[1].get("seed", 0))):
             err = 100 * (1 - np.asarray(r["history"]["val_acc"], dtype=float))
             epochs = np.arange(1, len(err) + 1)
             last = int(r["history"].get("last", 5))
