@@ -229,6 +229,8 @@ def scratch_curve(make_model, inputs, labels, shots=(5, 15, 30), n_splits: int =
         what: a short description of the model and data, stored with the results and compared on reading.
         recompute: train every network even when the cache holds it (and overwrite the file).
     """
+    from ..train import write_json
+
     inputs, y = _check_inputs(inputs, labels)
     shots = [int(n) for n in shots]
     if not shots:
@@ -236,8 +238,8 @@ def scratch_curve(make_model, inputs, labels, shots=(5, 15, 30), n_splits: int =
     settings = _settings(max_test, seed, recipe, len(inputs), what)
     path = Path(cache) if cache is not None else None
     done = _read_cache(path, settings) if path is not None and path.is_file() and not recompute else {}
-    todo = [(n, k) for n in shots for k in range(n_splits) if len(done.get(n, {}).get("test", [])) <= k]
-    bar = tqdm(total=len(todo), desc="from-scratch networks", leave=False, disable=not progress)
+    missing = sum(max(0, n_splits - len(done.get(n, {}).get("test", []))) for n in shots)
+    bar = tqdm(total=missing, desc="from-scratch networks", leave=False, disable=not progress)
     for n in shots:
         splits = few_shot_splits(y.numpy(), n, n_splits=n_splits, max_test=max_test, seed=seed)
         entry = done.setdefault(n, {"test": [], "train": [], "updates": []})
@@ -248,8 +250,6 @@ def scratch_curve(make_model, inputs, labels, shots=(5, 15, 30), n_splits: int =
             entry["updates"] += r.updates
             bar.update(1)
             if path is not None:
-                from ..train import write_json
-
                 path.parent.mkdir(parents=True, exist_ok=True)
                 write_json({"format": 2, "settings": settings,
                             "results": {str(m): done[m] for m in sorted(done)}}, path)
