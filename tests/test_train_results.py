@@ -306,3 +306,19 @@ def test_table2_refuses_a_seed_ensemble_of_two_recipes(images, tmp_path):
         table2(runs)
     del runs["krizhevsky-seed2"]                                   # incomplete: waits, nothing is averaged
     assert table2(runs)[1]["Krizhevsky layout, 3 convnets (seeds 0-2)"] == ["krizhevsky-seed2"]
+
+
+def test_table2_takes_only_row_b_from_table3(images, tmp_path):
+    """Table 3's widened run fills row (b); Table 3's extra seeds of a base row never join the shipped ensemble."""
+    labels = torch.arange(7) % 5
+    p = [average_softmax(toy(s), images, crop=4, progress=False) for s in range(3)]
+    shipped = {"zf": _fake_result(tmp_path, "zf", p[0], p[0], labels)}
+    t3 = {n: _fake_result(tmp_path, "t3-" + n, q, q, labels) for n, q in zip(("zf-wide345", "zf-seed1", "zf-seed2"), p)}
+    t2, waiting = table2(shipped, t3)
+    assert "ZF, layers 3,4,5 widened (b; Table 3's run)" not in waiting
+    assert waiting["ZF, 3 convnets (seeds 0-2) (a)"] == ["zf-seed1", "zf-seed2"]     # not taken from Table 3
+    b = next(r for r in t2.rows if r[0].startswith("ZF, layers 3,4,5 widened"))
+    assert b[1] == f"{100 * t3['zf-wide345']['val']['centre']['top1']:.1f}"
+    assert "ZF, layers 3,4,5 widened (b; Table 3's run)" in table2(shipped)[1]       # no table3: waits
+    with pytest.raises(TypeError, match="table3: expected a dict"):
+        table2(shipped, list(t3.values()))

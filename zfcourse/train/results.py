@@ -393,6 +393,9 @@ TABLE2_ROWS = (
      "6 convnets, (a) & (b) combined"),
     ("ZF and Krizhevsky layouts, 2 convnets", ("zf", "krizhevsky"), None),   # no such row in the paper
 )
+# the members of TABLE2_ROWS that are Table 3's runs (3·10⁻³), not shipped models and their seeds (10⁻²): the
+# course does not train the widened model twice
+TABLE2_FROM_TABLE3 = ("zf-wide345",)
 
 
 def _pct(x: float) -> str:
@@ -418,14 +421,26 @@ def _check_one_recipe(label: str, runs: dict[str, dict]) -> None:
                                  "models and their seeds, not Table 3's runs)")
 
 
-def table2(results: dict[str, dict]) -> tuple[HTMLTable, dict[str, list[str]]]:
+def table2(shipped: dict[str, dict], table3: dict[str, dict] | None = None
+           ) -> tuple[HTMLTable, dict[str, list[str]]]:
     """Table 2 (§5.1) from cached results: val top-1/top-5 error (%) with the centre crop and with §3's ten crops,
     single models and softmax averages (:func:`ensemble_errors`), beside the paper's val top-1/top-5. Returns the
-    table and, for every row that cannot be computed yet, the result files it waits for. A seed ensemble ("3
-    convnets") must be one recipe's runs: members trained with other settings (learning rate, schedule, sizes) raise
-    a ValueError naming the runs and the setting."""
+    table and, for every row that cannot be computed yet, the result files it waits for.
+
+    ``shipped``: the shipped models and their seeds (the course recipe); ``table3``: Table 3's runs, of which only
+    the members named in ``TABLE2_FROM_TABLE3`` (row (b), the widened model) are used — Table 3's extra seeds of
+    the base rows are another recipe and are never averaged with the shipped models. Without ``table3`` every
+    member is looked up in ``shipped``. A seed ensemble ("3 convnets") must be one recipe's runs: members trained
+    with other settings (learning rate, schedule, sizes) raise a ValueError naming the runs and the setting."""
     from .. import paper
 
+    for arg, d in (("shipped", shipped), ("table3", table3)):
+        if d is not None and not isinstance(d, dict):
+            raise TypeError(f"{arg}: expected a dict of result name -> result, got {type(d).__name__}")
+    results = dict(shipped)
+    if table3 is not None:
+        results = {**{n: r for n, r in shipped.items() if n not in TABLE2_FROM_TABLE3},
+                   **{n: table3[n] for n in TABLE2_FROM_TABLE3 if n in table3}}
     rows, waiting = [], {}
     for label, members, theirs in TABLE2_ROWS:
         missing = [m for m in members if m not in results]
