@@ -438,9 +438,11 @@ def table2(shipped: dict[str, dict], table3: dict[str, dict] | None = None
         if d is not None and not isinstance(d, dict):
             raise TypeError(f"{arg}: expected a dict of result name -> result, got {type(d).__name__}")
     results = dict(shipped)
-    if table3 is not None:
-        results = {**{n: r for n, r in shipped.items() if n not in TABLE2_FROM_TABLE3},
-                   **{n: table3[n] for n in TABLE2_FROM_TABLE3 if n in table3}}
+    if table3 is not None:            # row (b) only from Table 3, never a shipped run of that name
+        for n in TABLE2_FROM_TABLE3:
+            results.pop(n, None)
+            if n in table3:
+                results[n] = table3[n]
     rows, waiting = [], {}
     for label, members, theirs in TABLE2_ROWS:
         missing = [m for m in members if m not in results]
