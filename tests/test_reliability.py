@@ -264,9 +264,24 @@ def test_resume_reads_the_settings_of_an_earlier_versions_run_json_from_its_comm
     out = tmp_path / "run"
     out.mkdir()
     (out / "run.json").write_text(json.dumps({"command": "python -m zfcourse train --out runs/x --epochs 15 --quiet"}))
+    (out / "checkpoint.pt").write_bytes(b"")
     check_resume(out, parser().parse_args(["--out", str(out), "--epochs", "20"]))    # more epochs: fine
     with pytest.raises(ValueError, match="^--train-size: the run in .* was made with --train-size 42000, now 600"):
         check_resume(out, parser().parse_args(["--out", str(out), "--train-size", "600"]))
+
+
+def test_resume_without_a_checkpoint_is_refused_before_the_world_is_rendered(tmp_path, capsys, monkeypatch):
+    import zfcourse.train.cli as cli
+    from zfcourse.__main__ import main
+
+    def no_render(*args, **kwargs):
+        raise AssertionError("the world was rendered before --resume was checked")
+    monkeypatch.setattr(cli, "WorldDataset", no_render)
+    for folder in (tmp_path / "missing", tmp_path):    # a folder that does not exist, and one without a checkpoint
+        assert main(["train", "--out", str(folder), "--resume"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == (f"python -m zfcourse train: error: --resume: no checkpoint.pt in {folder} to resume from; "
+                       "start the run without --resume")
 
 
 def test_a_new_run_into_a_folder_holding_a_run_is_refused(tmp_path, capsys):

@@ -34,7 +34,7 @@ from ..models import ablated, course_model, krizhevsky, table3_configs, zfnet
 from ..models.zfnet import COURSE_FC_UNITS, COURSE_WIDTH
 from .clipping import PAPER_RADIUS
 from .init import INITS, scaled_init_
-from .loop import RUN, TrainConfig, prepare_out_dir, train, write_json
+from .loop import CHECKPOINT, LEGACY_NEW, PREVIOUS, RUN, TrainConfig, prepare_out_dir, train, write_json
 
 ARCHS = ("course", "zfnet", "krizhevsky")
 EMBEDDED_CROP = WORLD_CROP  # the embedded world's crops (its renders are 192×192)
@@ -201,9 +201,12 @@ def saved_settings(run: dict) -> dict | None:
 
 
 def check_resume(out: Path, args: argparse.Namespace) -> None:
-    """Refuse ``--resume`` when an option in :data:`SETTINGS` differs from the run's run.json (naming the option)."""
+    """Refuse ``--resume`` when ``out`` holds no checkpoint (before the minutes of rendering the world), or when an
+    option in :data:`SETTINGS` differs from the run's run.json (naming the option)."""
     import json
 
+    if not any((out / name).is_file() for name in (CHECKPOINT, LEGACY_NEW, PREVIOUS)):
+        raise FileNotFoundError(f"--resume: no {CHECKPOINT} in {out} to resume from; start the run without --resume")
     path = out / RUN
     if not path.is_file():
         return  # nothing recorded (an interrupted run of an earlier version): the checkpoint's own check remains
